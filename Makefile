@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make [KDIR=<kernel build dir>]   build thp_retry.ko (kbuild reads Kbuild)
+# make demo                        boot x86_64 6.12 in QEMU and show the module at work
+# make check                       all tests on the four targets, in QEMU
+# make clean
+#
+# KDIR defaults to the running kernel's headers. For arm64 add
+# ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+all: modules
+
+modules clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+demo:
+	vm/demo.sh
+
+check:
+	vm/check.sh
+
+.PHONY: all modules clean demo check

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ksyms_list.h - the one table of kernel symbols thp_retry looks up.
+ *
+ * THP_KSYM(name, flags, feature), included several times with different
+ * definitions of THP_KSYM (ksyms.h makes an enum of it, ksyms.c the table).
+ *
+ * flags:   KS_REQ  required: a missing one fails insmod with -ENOENT
+ *          KS_CALL the module calls it through a pointer (IBT-checked);
+ *                  otherwise only its address is used (a kprobe target)
+ * feature: the feature that cannot work without it (enum thp_feature)
+ *
+ * None of these is exported to modules on the Debian 6.1/6.12 kernels
+ * (checked against their Module.symvers).
+ */
+/* CORE: permission checks for every PID:ADDR request. */
+THP_KSYM(ptrace_may_access,			KS_REQ | KS_CALL, FEAT_CORE)
+/* NATIVE: the module's own collapse engine. */
+THP_KSYM(pmdp_collapse_flush,			KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(__mmu_notifier_invalidate_range_start,	KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(__mmu_notifier_invalidate_range_end,	KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(mm_trace_rss_stat,			KS_REQ | KS_CALL, FEAT_NATIVE)
+#ifdef THP_HAVE_PAGE_REMOVE_RMAP
+THP_KSYM(page_remove_rmap,			KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(page_add_file_rmap,			KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(tlb_remove_table_sync_one,		KS_REQ | KS_CALL, FEAT_NATIVE)
+#endif
+#ifdef THP_HAVE_FOLIO_REMOVE_RMAP_PTES
+THP_KSYM(folio_remove_rmap_ptes,		KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(folio_add_file_rmap_pmd,		KS_REQ | KS_CALL, FEAT_NATIVE)
+#endif
+#ifdef THP_HAVE_PTE_FREE_DEFER
+THP_KSYM(pte_free_defer,			KS_REQ | KS_CALL, FEAT_NATIVE)
+#endif
+#ifdef THP_HAVE_PTE_OFFSET_MAP_FAILABLE
+THP_KSYM(__pte_offset_map_lock,			KS_REQ | KS_CALL, FEAT_NATIVE)
+#endif
+#ifdef CONFIG_X86
+THP_KSYM(flush_tlb_mm_range,			KS_REQ | KS_CALL, FEAT_NATIVE)
+#endif
+/* SPLIT: FOLL_SPLIT_PMD semantics (foll_split_pmd.c). */
+THP_KSYM(__split_huge_pmd,			KS_REQ | KS_CALL, FEAT_SPLIT)
+/* KERNEL: the reference engine delegates to the running kernel. */
+THP_KSYM(collapse_pte_mapped_thp,		KS_CALL, FEAT_KERNEL)
+/* Hooks: kprobe targets only, never called. */
+#ifdef THP_HAVE_PAGE_REMOVE_RMAP
+THP_KSYM(khugepaged_add_pte_mapped_thp,		0, FEAT_HOOK_KHUGEPAGED)
+#endif
+THP_KSYM(uprobe_write_opcode,			0, FEAT_HOOK_UPROBE)

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * thp_retry.h - what the module's files share with each other.
+ */
+#ifndef THP_RETRY_H
+#define THP_RETRY_H
+
+#include <linux/dcache.h>
+
+/* debugfs.c */
+extern struct dentry *thp_debugfs_dir;
+int thp_debugfs_init(void);
+void thp_debugfs_exit(void);
+
+/* foll_split_pmd.c */
+int thp_split_init(void);
+void thp_split_exit(void);
+
+/* khugepaged_retry.c */
+int thp_retry_init(void);
+void thp_retry_exit(void);
+
+/* thp_uprobe.c */
+int thp_uprobe_init(void);
+void thp_uprobe_exit(void);
+
+#endif /* THP_RETRY_H */

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# build-target.sh SERIES ARCH
+#
+# Builds thp_retry.ko (W=1; any warning fails the build) and the static
+# selftests for one target into $THP_CACHE/build/ABI-ARCH, and packs the
+# guest initramfs there (initrd.gz). Prints the build directory.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+series=$1 arch=$2
+kroot=$("$THP_TOP/vm/fetch-kernel.sh" "$series" "$arch")
+ksft=$("$THP_TOP/vm/ksft-headers.sh")
+abi=$(cat "$kroot/abi")
+out=$THP_CACHE/build/$abi-$arch
+rm -rf "$out" && mkdir -p "$out/src"
+
+# Build from a copy: targets never share object files, the repository
+# stays clean.
+tar -C "$THP_TOP" --exclude=.git -cf - . | tar -C "$out/src" -xf -
+
+log "building thp_retry.ko for $abi $arch"
+# shellcheck disable=SC2046
+if ! make -C "$kroot/build" M="$out/src" W=1 $(cross_env "$arch") modules \
+	> "$out/build.log" 2>&1; then
+	cat "$out/build.log" >&2
+	die "module build failed for $abi $arch"
+fi
+if grep -E 'warning:|error:' "$out/build.log" >&2; then
+	die "module build for $abi $arch has warnings"
+fi
+
+log "building selftests for $arch"
+root=$out/rootfs
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,lib/modules,selftests}
+if ! make -C "$out/src/selftests" CC="$(target_cc "$arch")" \
+	KSFT_INC="$ksft/tools/testing/selftests" OUT="$root/selftests" \
+	> "$out/selftests.log" 2>&1; then
+	cat "$out/selftests.log" >&2
+	die "selftest build failed for $arch"
+fi
+
+bb=$(ls "$kroot"/x/bin/busybox "$kroot"/x/usr/bin/busybox 2>/dev/null | head -n 1 || true)
+[ -n "$bb" ] || die "no busybox in the $arch busybox-static package"
+cp "$bb" "$root/bin/busybox"
+cp "$out/src/thp_retry.ko" "$root/lib/modules/"
+cp "$THP_TOP/vm/guest/init" "$root/init"
+cp "$THP_TOP/vm/guest/demo.sh" "$root/demo.sh"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.gz"
+ln -sfn "$kroot/vmlinuz" "$out/vmlinuz"
+echo "$out"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# check.sh: everything, on every target. Installs what is missing, runs the
+# host-side tests, then builds, boots and tests each target in QEMU. Ends
+# with "N passed, N failed, N skipped"; exits non-zero when anything failed.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+"$THP_TOP/vm/host-setup.sh" || die "host setup failed"
+start=$(date +%s)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+"$THP_TOP/vm/host-tests.sh" | tee -a "$results"
+for t in $THP_TARGETS; do
+	"$THP_TOP/vm/run-target.sh" "${t%-*}" "${t#*-}" check | tee -a "$results"
+done
+
+passed=$(grep -c '^pass ' "$results")
+failed=$(grep -c '^fail ' "$results")
+skipped=$(grep -c '^skip ' "$results")
+log "took $(( $(date +%s) - start )) s; logs in $THP_CACHE/logs"
+if [ "$failed" != 0 ]; then
+	echo "failures:"
+	grep '^fail ' "$results" | sed 's/^/  /'
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
