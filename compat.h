@@ -3,13 +3,20 @@
  * compat.h - every difference between the kernels thp_retry supports.
  *
  * Targets: Debian bookworm 6.1 LTS and 6.12 LTS, x86_64 and arm64. Code
- * outside this header uses only the THP_HAVE_* macros and the wrappers
- * defined here, never LINUX_VERSION_CODE.
+ * outside this header uses only the THP_HAVE_* macros and the thp_*
+ * wrappers defined here, never LINUX_VERSION_CODE.
  *
  * THP_HAVE_* macros come from compat_probe.h, which scripts/compat-probe.sh
  * writes at build time by looking at the headers being built against. A
  * version number is not enough: Debian's 6.12 point releases moved struct and
  * tracepoint layouts, and KERNEL_VERSION() clamps 6.1.192 to 6.1.255.
+ *
+ * Several kernel inlines reference functions that are not exported to
+ * modules (add_mm_counter() calls mm_trace_rss_stat(), the mmu notifier
+ * inlines call __mmu_notifier_*, pte_offset_map_lock() calls
+ * __pte_offset_map_lock() on 6.12...). Using them would fail modpost, so the
+ * wrappers below restate them with the looked-up symbols of ksyms.h. Each
+ * must only run once thp_feature_enabled() said yes for its feature.
  */
 #ifndef THP_COMPAT_H
 #define THP_COMPAT_H
@@ -17,20 +24,172 @@
 #include <linux/types.h>
 #include "compat_probe.h"
 
-#if defined(CONFIG_X86_KERNEL_IBT)
-#include <asm/ibt.h>
-/* x86 with IBT: indirect calls must land on ENDBR64. */
-#define THP_IBT_BUILT_IN	1
-static inline u32 thp_endbr64_insn(void)
-{
-	return gen_endbr();
-}
-#else
-#define THP_IBT_BUILT_IN	0
-static inline u32 thp_endbr64_insn(void)
-{
-	return 0;
-}
+#ifndef __ASSEMBLY__
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pagemap.h>
+#include <linux/rmap.h>
+#include <asm/pgalloc.h>
+#include "ksyms.h"
+
+#if !defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
+/* asm-generic/tlb.h's declaration; x86's asm/tlb.h cannot be included alone. */
+void tlb_remove_table_sync_one(void);
 #endif
 
+/*
+ * Lock level of a collapse. 6.1 frees a retracted page table at once, so
+ * every walker that does not hold the mmap lock (rmap walks under i_mmap or
+ * anon_vma locks) must be excluded: mmap write lock, i_mmap and anon_vma
+ * write. 6.6+ ("free retracted page table by RCU") frees it with
+ * pte_free_defer(), walkers revalidate the pmd under the PTL, and the mmap
+ * read lock is enough.
+ */
+#ifdef THP_HAVE_PTE_FREE_DEFER
+#define THP_COLLAPSE_MMAP_WRITE	0
+#else
+#define THP_COLLAPSE_MMAP_WRITE	1
+#endif
+
+/* The pmd entry, read once. */
+static inline pmd_t thp_pmd_read(pmd_t *pmd)
+{
+	return READ_ONCE(*pmd);
+}
+
+/*
+ * Map the PTE table under @pmd without locking it; *ptlp gets its lock.
+ * 6.5+ can fail (returns NULL) when the pmd changed under us.
+ */
+static inline pte_t *thp_pte_map_nolock(struct mm_struct *mm, pmd_t *pmd,
+					unsigned long addr, spinlock_t **ptlp)
+{
+#ifdef THP_HAVE_PTE_OFFSET_MAP_FAILABLE
+	return thp_ksym_fn(pte_offset_map_nolock)(mm, pmd, addr, ptlp);
+#else
+	*ptlp = pte_lockptr(mm, pmd);
+	return pte_offset_map(pmd, addr);
+#endif
+}
+
+/*
+ * Unmap what thp_pte_map_nolock() mapped. On 6.5+ pte_unmap() drops the RCU
+ * read lock that pte_offset_map_nolock() took where sparse cannot see it.
+ */
+static inline void thp_pte_unmap(pte_t *pte)
+{
+#ifdef THP_HAVE_PTE_OFFSET_MAP_FAILABLE
+	__acquire(RCU);
+#endif
+	pte_unmap(pte);
+}
+
+/* Remove the rmap of one PTE mapping of a file page. */
+static inline void thp_remove_rmap_pte(struct folio *folio, struct page *page,
+				       struct vm_area_struct *vma)
+{
+#ifdef THP_HAVE_FOLIO_REMOVE_RMAP_PTES
+	thp_ksym_fn(folio_remove_rmap_ptes)(folio, page, 1, vma);
+#else
+	thp_ksym_fn(page_remove_rmap)(page, vma, false);
+#endif
+}
+
+/* mm_counter_file() takes a page on 6.1 and a folio on 6.12. */
+static inline int thp_mm_counter_file(struct folio *folio)
+{
+	return folio_test_swapbacked(folio) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/* add_mm_counter() without the unexported tracepoint call. */
+static inline void thp_add_mm_counter(struct mm_struct *mm, int member, long value)
+{
+#ifdef THP_HAVE_RSS_STAT_PERCPU
+	percpu_counter_add(&mm->rss_stat[member], value);
+#else
+	long count = atomic_long_add_return(value, &mm->rss_stat.count[member]);
+#endif
+#ifdef THP_HAVE_RSS_TRACE_COUNT
+	thp_ksym_fn(mm_trace_rss_stat)(mm, member, count);
+#else
+	thp_ksym_fn(mm_trace_rss_stat)(mm, member);
+#endif
+}
+
+/* mmu_notifier_range_init() lost its vma argument in 6.3. */
+static inline void thp_mmu_range_init(struct mmu_notifier_range *range,
+				      struct vm_area_struct *vma, unsigned long start,
+				      unsigned long end)
+{
+#ifdef THP_HAVE_MMU_NOTIFIER_RANGE_INIT_6
+	mmu_notifier_range_init(range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm, start, end);
+#else
+	mmu_notifier_range_init(range, MMU_NOTIFY_CLEAR, 0, vma, vma->vm_mm, start, end);
+#endif
+}
+
+/*
+ * mmu_notifier_invalidate_range_start/end() minus the lockdep map (not
+ * exported; Debian kernels have no lockdep).
+ */
+static inline void thp_mmu_notifier_start(struct mmu_notifier_range *range)
+{
+	might_sleep();
+	if (mm_has_notifiers(range->mm)) {
+		range->flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
+		thp_ksym_fn(__mmu_notifier_invalidate_range_start)(range);
+	}
+}
+
+static inline void thp_mmu_notifier_end(struct mmu_notifier_range *range)
+{
+	might_sleep();
+	if (mm_has_notifiers(range->mm)) {
+#ifdef THP_HAVE_MMU_NOTIFIER_END_ONLY_END
+		thp_ksym_fn(__mmu_notifier_invalidate_range_end)(range, false);
+#else
+		thp_ksym_fn(__mmu_notifier_invalidate_range_end)(range);
+#endif
+	}
+}
+
+/*
+ * Free a page table just retracted from a pmd (already cleared and flushed).
+ * 6.6+: lockless walkers (under RCU) may still read it: defer the free.
+ * 6.1: wait for GUP-fast (IRQ-disabled walkers) first, then free.
+ */
+static inline void thp_free_retracted_pte_table(struct mm_struct *mm, pmd_t pgt_pmd)
+{
+	mm_dec_nr_ptes(mm);
+#ifdef THP_HAVE_PTE_FREE_DEFER
+	thp_ksym_fn(pte_free_defer)(mm, pmd_pgtable(pgt_pmd));
+#else
+#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
+	thp_ksym_fn(tlb_remove_table_sync_one)();
+#endif
+	pte_free(mm, pmd_pgtable(pgt_pmd));
+#endif
+}
+
+/* A page-cache folio with a reference, or NULL (6.12: ERR_PTR on a miss). */
+static inline struct folio *thp_filemap_get_folio(struct address_space *mapping,
+						  pgoff_t index)
+{
+	struct folio *folio = __filemap_get_folio(mapping, index, 0, 0);
+
+	return IS_ERR_OR_NULL(folio) ? NULL : folio;
+}
+
+/* get_user_pages_remote() lost its vmas argument in 6.5. */
+static inline long thp_gup_remote(struct mm_struct *mm, unsigned long start,
+				  unsigned long nr, unsigned int flags, struct page **pages)
+{
+#ifdef THP_HAVE_GUP_REMOTE_NO_VMAS
+	return get_user_pages_remote(mm, start, nr, flags, pages, NULL);
+#else
+	return get_user_pages_remote(mm, start, nr, flags, pages, NULL, NULL);
+#endif
+}
+
+#endif /* __ASSEMBLY__ */
 #endif /* THP_COMPAT_H */

@@ -12,15 +12,135 @@
 
 #include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "ksyms.h"
+#include "request.h"
+#include "stats.h"
 #include "thp_retry.h"
 
 struct dentry *thp_debugfs_dir;
 
 DEFINE_SHOW_ATTRIBUTE(thp_ksyms);
 DEFINE_SHOW_ATTRIBUTE(thp_features);
+DEFINE_SHOW_ATTRIBUTE(thp_stats);
+
+/*
+ * One request at a time, module-wide, as for the kernel's split_huge_pages
+ * file: requests are rare and this keeps two writers from racing each other
+ * on one range. Taken interruptibly.
+ */
+static DEFINE_MUTEX(thp_request_mutex);
+
+/**
+ * struct thp_req_file - per-open state of "split" and "collapse"
+ * @lock: protects @line and @len
+ * @line: the result line of the last request written on this file
+ * @len: its length, 0 before the first write
+ */
+struct thp_req_file {
+	struct mutex lock;	/* protects line and len */
+	char line[THP_REQ_DETAIL_LEN + 32];
+	size_t len;
+};
+
+static int thp_req_open(struct inode *inode, struct file *file)
+{
+	struct thp_req_file *rf = kzalloc(sizeof(*rf), GFP_KERNEL);
+
+	if (!rf)
+		return -ENOMEM;
+	mutex_init(&rf->lock);
+	file->private_data = rf;
+	return 0;
+}
+
+static int thp_req_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t thp_req_write(struct file *file, const char __user *ubuf, size_t count,
+			     loff_t *ppos, bool split)
+{
+	struct thp_req_file *rf = file->private_data;
+	char buf[THP_REQ_MAX_INPUT + 1];
+	struct thp_req req;
+	int err;
+
+	if (count > THP_REQ_MAX_INPUT) {
+		memset(&req, 0, sizeof(req));
+		thp_req_fail(&req, THP_INVALID_INPUT, "longer than %d bytes", THP_REQ_MAX_INPUT);
+	} else if (copy_from_user(buf, ubuf, count)) {
+		return -EFAULT;
+	} else if (!thp_req_parse(&req, buf, count)) {
+		if (mutex_lock_interruptible(&thp_request_mutex))
+			return -EINTR;
+		thp_req_run(&req, split ? thp_split : thp_collapse);
+		mutex_unlock(&thp_request_mutex);
+	}
+
+	thp_stats_request(split, req.result);
+	err = thp_result_errno(req.result);
+	if (req.result == THP_INVALID_INPUT)
+		pr_info_ratelimited("%s: invalid request from pid %d (%s)\n",
+				    split ? "split" : "collapse", task_pid_nr(current), req.detail);
+	else if (err)
+		pr_debug("%s %d:%#lx: %s %s\n", split ? "split" : "collapse", req.pid, req.addr,
+			 thp_result_name(req.result), req.detail);
+
+	mutex_lock(&rf->lock);
+	rf->len = scnprintf(rf->line, sizeof(rf->line), "%s%s%s\n", thp_result_name(req.result),
+			    req.detail[0] ? " " : "", req.detail);
+	mutex_unlock(&rf->lock);
+	*ppos = 0;
+	return err ? -err : count;
+}
+
+static ssize_t thp_req_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos)
+{
+	struct thp_req_file *rf = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&rf->lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, rf->line, rf->len);
+	mutex_unlock(&rf->lock);
+	return ret;
+}
+
+static ssize_t thp_split_write(struct file *file, const char __user *ubuf, size_t count,
+			       loff_t *ppos)
+{
+	return thp_req_write(file, ubuf, count, ppos, true);
+}
+
+static ssize_t thp_collapse_write(struct file *file, const char __user *ubuf, size_t count,
+				  loff_t *ppos)
+{
+	return thp_req_write(file, ubuf, count, ppos, false);
+}
+
+static const struct file_operations thp_split_fops = {
+	.owner = THIS_MODULE,
+	.open = thp_req_open,
+	.release = thp_req_release,
+	.write = thp_split_write,
+	.read = thp_req_read,
+};
+
+static const struct file_operations thp_collapse_fops = {
+	.owner = THIS_MODULE,
+	.open = thp_req_open,
+	.release = thp_req_release,
+	.write = thp_collapse_write,
+	.read = thp_req_read,
+};
 
 /**
  * thp_debugfs_init() - create /sys/kernel/debug/thp_retry/
@@ -38,6 +158,9 @@ int thp_debugfs_init(void)
 	thp_debugfs_dir = dir;
 	debugfs_create_file("ksyms", 0400, dir, NULL, &thp_ksyms_fops);
 	debugfs_create_file("features", 0400, dir, NULL, &thp_features_fops);
+	debugfs_create_file("stats", 0400, dir, NULL, &thp_stats_fops);
+	debugfs_create_file("split", 0200, dir, NULL, &thp_split_fops);
+	debugfs_create_file("collapse", 0200, dir, NULL, &thp_collapse_fops);
 	return 0;
 }
 

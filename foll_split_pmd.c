@@ -5,17 +5,106 @@
  * page cache (upstream: follow_pmd_mask() with FOLL_SPLIT_PMD, which uprobes
  * use before writing a breakpoint).
  *
- * The mechanism lands with its issue; until then this file only takes its
- * place in the module's init and exit sequence.
+ * Upstream does, under the mmap read lock:
+ *
+ *	split_huge_pmd(vma, pmd, address);	file THP: the pmd is just zapped
+ *	pte_alloc(mm, pmd);			an empty PTE table, so that the
+ *						next fault maps PTEs, not a PMD
+ *	follow_page_pte(...);			faults the one page GUP wanted
+ *
+ * We do the same for the whole PMD range and then fault every subpage in
+ * (read faults through get_user_pages_remote(); fault-around maps 16 at a
+ * time), so that when the write returns the range is PTE-mapped, not just
+ * unmapped. A racing fault that re-installs a PMD between the zap and the
+ * table allocation is reported (pmd_changed, EAGAIN) rather than hidden.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mm.h>		/* before huge_mm.h */
+#include <linux/huge_mm.h>
+
+#include "compat.h"
+#include "ksyms.h"
+#include "request.h"
 #include "thp_retry.h"
+
+#define THP_SPLIT_GUP_BATCH	32
+
+/* Fault every subpage of the range in by PTEs. */
+static enum thp_result thp_populate_ptes(struct thp_req *req)
+{
+	struct page *pages[THP_SPLIT_GUP_BATCH];
+	unsigned long addr = req->haddr, end = req->haddr + HPAGE_PMD_SIZE;
+	long i, got;
+
+	while (addr < end) {
+		got = thp_gup_remote(req->mm, addr, THP_SPLIT_GUP_BATCH, 0, pages);
+		if (got <= 0)
+			return thp_req_fail(req, got == -ENOMEM ? THP_NO_MEMORY : THP_PMD_CHANGED,
+					    "faulting in %lx: %ld", addr, got);
+		for (i = 0; i < got; i++)
+			put_page(pages[i]);
+		addr += got * PAGE_SIZE;
+	}
+	return THP_SUCCEEDED;
+}
+
+static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = req->mm;
+	pmd_t *pmd, pmdval;
+
+	if (thp_req_check_vma(req, vma) != THP_SUCCEEDED)
+		return req->result;
+	pmd = thp_req_find_pmd(mm, req->haddr);
+	if (!pmd)
+		return thp_req_fail(req, THP_NOT_MAPPED, "no page table at %lx", req->haddr);
+	pmdval = thp_pmd_read(pmd);
+	if (pmd_none(pmdval))
+		return thp_req_fail(req, THP_NOT_MAPPED, "nothing mapped in %lx-%lx", req->haddr,
+				    req->haddr + HPAGE_PMD_SIZE);
+	if (!pmd_trans_huge(pmdval))
+		return thp_req_fail(req, THP_ALREADY_PTE, "pmd maps a page table");
+
+	thp_ksym_fn(__split_huge_pmd)(vma, pmd, req->haddr, false, NULL);
+	if (pmd_none(thp_pmd_read(pmd)) && thp_ksym_fn(__pte_alloc)(mm, pmd))
+		return thp_req_fail(req, THP_NO_MEMORY, "page table allocation");
+	if (thp_populate_ptes(req) != THP_SUCCEEDED)
+		return req->result;
+	if (pmd_trans_huge(thp_pmd_read(pmd)))
+		return thp_req_fail(req, THP_PMD_CHANGED, "a racing fault mapped the PMD again");
+	return THP_SUCCEEDED;
+}
+
+/**
+ * thp_split() - PTE-map the THP that a PMD maps at req->haddr
+ * @req: a request holding the target mm
+ *
+ * Context: process context, may sleep; takes the mmap read lock itself.
+ * Return: the result, also stored in req->result.
+ */
+enum thp_result thp_split(struct thp_req *req)
+{
+	struct mm_struct *mm = req->mm;
+	struct vm_area_struct *vma;
+
+	if (!thp_feature_enabled(FEAT_SPLIT))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
+	if (mmap_read_lock_killable(mm))
+		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	vma = vma_lookup(mm, req->addr);
+	if (!vma)
+		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
+	else
+		thp_split_locked(req, vma);
+	mmap_read_unlock(mm);
+	return req->result;
+}
 
 /**
  * thp_split_init() - set up foll_split_pmd
  *
- * Return: 0 or a negative errno.
+ * Return: 0.
  */
 int thp_split_init(void)
 {

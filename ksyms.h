@@ -12,7 +12,23 @@
 
 #include <linux/types.h>
 #include <linux/seq_file.h>
-#include "compat.h"
+#include "compat_probe.h"
+
+#if defined(CONFIG_X86_KERNEL_IBT)
+#include <asm/ibt.h>
+/* x86 with IBT: indirect calls must land on ENDBR64 (Debian 6.12 amd64). */
+#define THP_IBT_BUILT_IN	1
+static inline u32 thp_endbr64_insn(void)
+{
+	return gen_endbr();
+}
+#else
+#define THP_IBT_BUILT_IN	0
+static inline u32 thp_endbr64_insn(void)
+{
+	return 0;
+}
+#endif
 
 /**
  * enum thp_feature - what a group of symbols makes possible

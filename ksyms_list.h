@@ -20,26 +20,25 @@ THP_KSYM(pmdp_collapse_flush,			KS_REQ | KS_CALL, FEAT_NATIVE)
 THP_KSYM(__mmu_notifier_invalidate_range_start,	KS_REQ | KS_CALL, FEAT_NATIVE)
 THP_KSYM(__mmu_notifier_invalidate_range_end,	KS_REQ | KS_CALL, FEAT_NATIVE)
 THP_KSYM(mm_trace_rss_stat,			KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(do_set_pmd,				KS_REQ | KS_CALL, FEAT_NATIVE)
 #ifdef THP_HAVE_PAGE_REMOVE_RMAP
 THP_KSYM(page_remove_rmap,			KS_REQ | KS_CALL, FEAT_NATIVE)
-THP_KSYM(page_add_file_rmap,			KS_REQ | KS_CALL, FEAT_NATIVE)
+#endif
+#if !defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
 THP_KSYM(tlb_remove_table_sync_one,		KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
 #ifdef THP_HAVE_FOLIO_REMOVE_RMAP_PTES
 THP_KSYM(folio_remove_rmap_ptes,		KS_REQ | KS_CALL, FEAT_NATIVE)
-THP_KSYM(folio_add_file_rmap_pmd,		KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
 #ifdef THP_HAVE_PTE_FREE_DEFER
 THP_KSYM(pte_free_defer,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
 #ifdef THP_HAVE_PTE_OFFSET_MAP_FAILABLE
-THP_KSYM(__pte_offset_map_lock,			KS_REQ | KS_CALL, FEAT_NATIVE)
-#endif
-#ifdef CONFIG_X86
-THP_KSYM(flush_tlb_mm_range,			KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(pte_offset_map_nolock,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
 /* SPLIT: FOLL_SPLIT_PMD semantics (foll_split_pmd.c). */
 THP_KSYM(__split_huge_pmd,			KS_REQ | KS_CALL, FEAT_SPLIT)
+THP_KSYM(__pte_alloc,				KS_REQ | KS_CALL, FEAT_SPLIT)
 /* KERNEL: the reference engine delegates to the running kernel. */
 THP_KSYM(collapse_pte_mapped_thp,		KS_CALL, FEAT_KERNEL)
 /* Hooks: kprobe targets only, never called. */

@@ -48,4 +48,10 @@ have MMU_NOTIFIER_RANGE_INIT_6 linux/mmu_notifier.h 'mmu_notifier_range_init\(st
 have PER_VMA_LOCK linux/mm.h 'static inline void vma_start_write\('
 # 6.2+: FOLL_* moved to mm_types.h as an enum.
 have FOLL_IN_MM_TYPES linux/mm_types.h 'FOLL_SPLIT_PMD = '
+# 6.2+: mm->rss_stat is an array of percpu counters.
+have RSS_STAT_PERCPU linux/mm_types.h 'struct percpu_counter rss_stat\['
+# 6.1: __mmu_notifier_invalidate_range_end() still takes only_end.
+have MMU_NOTIFIER_END_ONLY_END linux/mmu_notifier.h '__mmu_notifier_invalidate_range_end\(struct mmu_notifier_range \*r, bool only_end\)'
+# 6.1: mm_trace_rss_stat() takes the new count.
+have RSS_TRACE_COUNT linux/mm.h 'void mm_trace_rss_stat\(struct mm_struct \*mm, int member, long count\)'
 echo "#endif"

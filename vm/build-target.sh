@@ -34,7 +34,7 @@ log "building selftests for $arch"
 root=$out/rootfs
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,mnt,lib/modules,selftests}
 if ! make -C "$out/src/selftests" CC="$(target_cc "$arch")" \
-	KSFT_INC="$ksft/tools/testing/selftests" OUT="$root/selftests" \
+	KSFT_INC="$ksft/tools/testing/selftests" OUT="$root/selftests" TOOLS_OUT="$root/bin" \
 	> "$out/selftests.log" 2>&1; then
 	cat "$out/selftests.log" >&2
 	die "selftest build failed for $arch"

@@ -13,8 +13,13 @@ trap 'rm -f "$results"' EXIT
 
 "$THP_TOP/vm/host-tests.sh" | tee -a "$results"
 for t in $THP_TARGETS; do
-	"$THP_TOP/vm/run-target.sh" "${t%-*}" "${t#*-}" check | tee -a "$results"
+	"$THP_TOP/vm/run-target.sh" "${t%-*}" "${t#*-}" check | tee "$results.t"
+	# A target whose runner died before judging anything has failed.
+	grep -q "^pass $t/build" "$results.t" && grep -q " $t/dmesg-clean" "$results.t" ||
+		echo "fail $t/runner" | tee -a "$results.t"
+	cat "$results.t" >> "$results"
 done
+rm -f "$results.t"
 
 passed=$(grep -c '^pass ' "$results")
 failed=$(grep -c '^fail ' "$results")

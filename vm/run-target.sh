@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# run-target.sh SERIES ARCH [check|demo]
+# run-target.sh SERIES ARCH [check|demo|bench]
 #
 # Builds and boots one target under QEMU TCG and judges the run. Prints one
 # line per result, "pass NAME", "fail NAME" or "skip NAME", on stdout (the
-# guest's serial log is kept as $THP_CACHE/logs/ABI-ARCH.log), and with
-# demo the guest's demo output instead.
+# guest's serial log is kept as $THP_CACHE/logs/ABI-ARCH.log); demo and
+# bench also print what the guest showed for the user.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -42,7 +42,7 @@ qrc=$?
 tr -d '\r' < "$log" | sed -E 's/\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])//g' > "$log.tmp" &&
 	mv "$log.tmp" "$log"
 
-if [ "$mode" = demo ]; then
+if [ "$mode" != check ]; then
 	sed -n 's/^THP-DEMO: \{0,1\}//p' "$log"
 fi
 

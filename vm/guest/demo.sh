@@ -1,15 +1,50 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The README's main job, inside the guest: show the module at work.
-# Lines for the user start with "THP-DEMO:".
+# The README's main job, inside the guest: make a pte-mapped THP and map it
+# back with one PMD through debugfs PID:ADDR. Lines for the user start with
+# "THP-DEMO:".
 d=/sys/kernel/debug/thp_retry
 out() { sed 's/^/THP-DEMO: /'; }
+smaps() {
+	awk -v a="$2" '
+		/^[0-9a-f]+-[0-9a-f]+ / { split($1, r, "-"); in_vma = (r[1] == a) }
+		in_vma && /^(Size|Rss|ShmemPmdMapped):/ { printf "  %s %s %s\n", $1, $2, $3 }
+	' "/proc/$1/smaps"
+}
+request() {	# request FILE PID:ADDR -> prints the result line
+	exec 3<>"$d/$1"
+	if echo "$2" >&3; then rc=ok; else rc=failed; fi
+	echo "  write $rc, result: $(cat <&3)"
+	exec 3>&-
+}
 {
-	echo "kernel $(uname -r) on $(uname -m)"
-	echo "\$ lsmod | grep thp_retry"
-	lsmod | grep thp_retry
-	echo "\$ ls $d"
-	ls $d
-	echo "\$ cat $d/features"
-	cat $d/features
+	echo "kernel $(uname -r) on $(uname -m); thp_retry loaded:"
+	grep thp_retry /proc/modules
+	mkdir -p /mnt/huge
+	mount -t tmpfs -o huge=always,size=64m none /mnt/huge
+	/bin/thp_demo_target /mnt/huge/data 4 > /tmp/target.out &
+	pid=$!
+	while ! grep -q ADDR= /tmp/target.out 2>/dev/null; do sleep 0.1; done
+	addr=$(sed -n 's/ADDR=//p' /tmp/target.out)
+	a=${addr#0x}
+	echo
+	echo "target pid $pid maps a 4 MiB file of huge=always tmpfs at $addr:"
+	smaps "$pid" "$a"
+	echo
+	echo "\$ echo $pid:$addr > $d/split"
+	request split "$pid:$addr"
+	echo "now the first 2 MiB are a pte-mapped THP (ShmemPmdMapped drops to 2048 kB):"
+	smaps "$pid" "$a"
+	echo
+	echo "\$ echo $pid:$addr > $d/collapse"
+	request collapse "$pid:$addr"
+	echo "mapped by one PMD again (ShmemPmdMapped back to 4096 kB):"
+	smaps "$pid" "$a"
+	echo
+	echo "\$ grep -E '^(collapse|split)_' $d/stats"
+	grep -E '^(collapse|split)_' $d/stats
+	kill "$pid"
+	wait "$pid"
+	echo "target exited with $? ($(tail -n 1 /tmp/target.out))"
+	umount /mnt/huge
 } 2>&1 | out

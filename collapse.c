@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * collapse.c - map a pte-mapped file THP by one PMD again: the module's own
+ * collapse_pte_mapped_thp() (mm/khugepaged.c), and the engine= switch.
+ *
+ * The native engine checks that every present PTE of the PMD range maps the
+ * right subpage of the page-cache THP at that offset, and only then clears
+ * the PTEs, retracts the page table and maps the THP with one PMD. It never
+ * copies and never allocates a THP: the folio that was mapped stays mapped.
+ *
+ * Locking (see also compat.h, THP_COLLAPSE_MMAP_WRITE):
+ *
+ *   mmap_lock (6.1: write; 6.12: read)
+ *     folio lock          stops more PTEs of the folio being faulted in,
+ *                         truncation and migration of the folio
+ *       i_mmap_rwsem, anon_vma rwsem (6.1 only, write): no rmap walker may
+ *                         hold a pointer into the table we free at once
+ *         mmu notifier start/end around the change (may sleep)
+ *           pmd lock (pml), then the PTE table lock (ptl) nested inside it
+ *           when split PTE locks make them differ
+ *
+ * Unlike upstream, which scans under the PTL, drops it for the mmu notifier
+ * and scans again, the notifier is started first and the check, the clear
+ * and the retract happen in one pass under pml+ptl. A refusal then costs a
+ * spurious invalidation of secondary MMUs (they refault), and there is no
+ * window between check and clear in which a racing write fault could CoW a
+ * PTE: nothing is ever cleared unless all 512 were proven right under the
+ * lock.
+ *
+ * Why the check is enough to lose no data: a present PTE that maps subpage
+ * i of the THP at page-cache index linear_page_index(haddr) maps exactly
+ * what the PMD will map at that address. A none PTE maps nothing, and a
+ * fault there would map the same page-cache page. Anything else (an
+ * anonymous CoW copy in a MAP_PRIVATE mapping, another folio, a swap,
+ * migration or uffd-wp marker entry, a special PTE) refuses the collapse.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>		/* before huge_mm.h */
+#include <linux/huge_mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
+#include <linux/rmap.h>
+#include <linux/swap.h>		/* before swapops.h */
+#include <linux/swapops.h>
+
+#include "compat.h"
+#include "ksyms.h"
+#include "request.h"
+
+enum thp_engine {
+	THP_ENGINE_NATIVE,
+	THP_ENGINE_KERNEL,
+};
+
+static const char * const thp_engine_names[] = {
+	[THP_ENGINE_NATIVE] = "native",
+	[THP_ENGINE_KERNEL] = "kernel",
+};
+
+static int thp_engine = THP_ENGINE_NATIVE;
+
+static int thp_engine_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(thp_engine_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(thp_engine, i);
+	return 0;
+}
+
+static int thp_engine_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", thp_engine_names[READ_ONCE(thp_engine)]);
+}
+
+static const struct kernel_param_ops thp_engine_ops = {
+	.set = thp_engine_set,
+	.get = thp_engine_get,
+};
+module_param_cb(engine, &thp_engine_ops, NULL, 0644);
+MODULE_PARM_DESC(engine, "Collapse engine: native (default) or kernel");
+
+/* What a non-present PTE holds, for the result line. */
+static const char *thp_nonpresent_kind(pte_t pte)
+{
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	if (is_migration_entry(entry))
+		return "migration entry";
+	if (is_pte_marker_entry(entry))
+		return "pte marker (uffd-wp or poison)";
+	if (is_device_private_entry(entry) || is_device_exclusive_entry(entry))
+		return "device entry";
+	return "swap entry";
+}
+
+/**
+ * thp_check_ptes() - does every present PTE map the right subpage?
+ * @req: the request (its result and detail are set on a refusal)
+ * @folio: the page-cache THP for req->haddr
+ * @start_pte: the first PTE of the range
+ * @nr_mapped: number of present PTEs, on success
+ *
+ * Context: the PTE table lock held.
+ * Return: THP_SUCCEEDED or the refusal naming the first bad PTE.
+ */
+enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *start_pte,
+			       int *nr_mapped)
+{
+	int i, nr = 0;
+
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		pte_t ptent = ptep_get(start_pte + i);
+		unsigned long pfn;
+		struct page *page;
+
+		/* empty pte, a fault would map the same page-cache page */
+		if (pte_none(ptent))
+			continue;
+		if (!pte_present(ptent))
+			return thp_req_fail(req, THP_PTE_NONPRESENT, "pte %d: %s", i,
+					    thp_nonpresent_kind(ptent));
+		if (pte_special(ptent))
+			return thp_req_fail(req, THP_PTE_SPECIAL, "pte %d: special", i);
+		pfn = pte_pfn(ptent);
+		page = pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
+		if (page != folio_page(folio, i)) {
+			/* a MAP_PRIVATE write (or uprobe) left a private copy */
+			if (page && PageAnon(page))
+				return thp_req_fail(req, THP_PTE_PRIVATE,
+						    "pte %d: anon page (private copy)", i);
+			return thp_req_fail(req, THP_PTE_OTHER, "pte %d: pfn %#lx, expected %#lx",
+					    i, pfn, folio_pfn(folio) + i);
+		}
+		nr++;
+	}
+	*nr_mapped = nr;
+	return THP_SUCCEEDED;
+}
+
+/**
+ * thp_get_file_thp() - the locked page-cache THP that belongs at req->haddr
+ * @req: the request
+ * @vma: the file VMA, already checked by thp_req_check_vma()
+ * @foliop: the folio, locked and with a reference, on success
+ *
+ * Context: mmap lock held; may sleep (folio lock).
+ * Return: THP_SUCCEEDED or the refusal.
+ */
+enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma,
+				 struct folio **foliop)
+{
+	pgoff_t index = ((req->haddr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
+	struct folio *folio;
+
+	mmap_assert_locked(vma->vm_mm);
+	folio = thp_filemap_get_folio(vma->vm_file->f_mapping, index);
+	if (!folio)
+		return thp_req_fail(req, THP_PAGE_CACHE_MISS, "no folio at index %#lx", index);
+	if (folio_order(folio) != HPAGE_PMD_ORDER || folio->index != index) {
+		thp_req_fail(req, THP_NOT_THP, "index %#lx: order %u folio at %#lx", index,
+			     folio_order(folio), folio->index);
+		goto put;
+	}
+	if (folio_lock_killable(folio)) {
+		thp_req_fail(req, THP_INTERRUPTED, "waiting for the folio lock");
+		goto put;
+	}
+	/* truncated or split while we waited */
+	if (folio->mapping != vma->vm_file->f_mapping || folio_order(folio) != HPAGE_PMD_ORDER) {
+		thp_req_fail(req, THP_PMD_CHANGED, "folio changed while locking it");
+		folio_unlock(folio);
+		goto put;
+	}
+	if (folio_maybe_dma_pinned(folio)) {
+		thp_req_fail(req, THP_FOLIO_PINNED, "refcount %d", folio_ref_count(folio));
+		folio_unlock(folio);
+		goto put;
+	}
+	*foliop = folio;
+	return THP_SUCCEEDED;
+put:
+	folio_put(folio);
+	return req->result;
+}
+
+/*
+ * Steps 1-3 under the locks: check, clear the PTEs and their rmap, retract
+ * the table. Returns the retracted table through *pgt_pmd and the number of
+ * PTEs cleared through *nr_cleared.
+ */
+static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *vma,
+				   struct folio *folio, pmd_t *pmd, pmd_t pmdval,
+				   pmd_t *pgt_pmd, int *nr_cleared, bool *dirty)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *pml, *ptl = NULL;
+	pte_t *start_pte = NULL;
+	unsigned long addr;
+	int i, nr;
+
+	pml = pmd_lock(mm, pmd);
+	if (!pmd_same(thp_pmd_read(pmd), pmdval)) {
+		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+		goto unlock;
+	}
+	start_pte = thp_pte_map_nolock(mm, pmd, req->haddr, &ptl);
+	if (!start_pte) {
+		thp_req_fail(req, THP_PMD_CHANGED, "page table went away");
+		goto unlock;
+	}
+	thp_ptl_lock_nested(pml, ptl);
+
+	/* step 1: check all mapped PTEs are to the right huge page */
+	if (thp_check_ptes(req, folio, start_pte, &nr) != THP_SUCCEEDED)
+		goto unmap;
+
+	/* step 2: clear the PTEs and their rmap; the flush comes in step 3 */
+	for (i = 0, addr = req->haddr; i < HPAGE_PMD_NR; i++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(start_pte + i);
+
+		if (pte_none(ptent))
+			continue;
+		ptent = ptep_get_and_clear(mm, addr, start_pte + i);
+		if (pte_dirty(ptent))
+			*dirty = true;
+		thp_remove_rmap_pte(folio, folio_page(folio, i), vma);
+	}
+	*nr_cleared = nr;
+
+	/* step 3: retract the empty page table, flushing the TLB for the range */
+	*pgt_pmd = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
+	req->result = THP_SUCCEEDED;
+unmap:
+	thp_pte_unmap(start_pte);
+	thp_ptl_unlock_nested(pml, ptl);
+unlock:
+	spin_unlock(pml);
+	return req->result;
+}
+
+/* Install the PMD (upstream's set_huge_pmd()). */
+static enum thp_result thp_install_pmd(struct thp_req *req, struct vm_area_struct *vma,
+				       struct folio *folio, pmd_t *pmd)
+{
+	struct vm_fault vmf = {
+		.vma = vma,
+		.address = req->haddr,
+		.pgoff = ((req->haddr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff,
+		.flags = 0,
+		.pmd = pmd,
+	};
+	vm_fault_t ret;
+
+	mmap_assert_locked(vma->vm_mm);
+	ret = thp_ksym_fn(do_set_pmd)(&vmf, &folio->page);
+	if (ret)
+		return thp_req_fail(req, THP_PMD_CHANGED, "do_set_pmd: %#x (racing fault)", ret);
+	/* the PMD mapping's reference */
+	folio_get(folio);
+	return THP_SUCCEEDED;
+}
+
+static enum thp_result thp_collapse_locked(struct thp_req *req, struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = req->mm;
+	struct address_space *mapping;
+	struct mmu_notifier_range range;
+	struct folio *folio;
+	pmd_t *pmd, pmdval, pgt_pmd;
+	bool dirty = false;
+	int nr = 0;
+
+	if (thp_req_check_vma(req, vma) != THP_SUCCEEDED)
+		return req->result;
+	pmd = thp_req_find_pmd(mm, req->haddr);
+	if (!pmd)
+		return thp_req_fail(req, THP_NOT_MAPPED, "no page table at %lx", req->haddr);
+	pmdval = thp_pmd_read(pmd);
+	if (pmd_trans_huge(pmdval))
+		return thp_req_fail(req, THP_ALREADY_PMD, "pmd maps a huge page");
+	if (!pmd_none(pmdval) && !pmd_present(pmdval))
+		return thp_req_fail(req, THP_PMD_CHANGED, "pmd migration entry");
+
+	if (thp_get_file_thp(req, vma, &folio) != THP_SUCCEEDED) {
+		if (pmd_none(pmdval) && req->result == THP_PAGE_CACHE_MISS)
+			req->result = THP_NOT_MAPPED;
+		return req->result;
+	}
+	mapping = vma->vm_file->f_mapping;
+
+	/* all PTEs gone and the table with them: only the PMD to install */
+	if (pmd_none(pmdval))
+		goto install;
+
+	if (THP_COLLAPSE_MMAP_WRITE) {
+		i_mmap_lock_write(mapping);
+		if (vma->anon_vma)
+			anon_vma_lock_write(vma->anon_vma);
+	}
+	thp_mmu_range_init(&range, vma, req->haddr, req->haddr + HPAGE_PMD_SIZE);
+	thp_mmu_notifier_start(&range);
+	thp_retract(req, vma, folio, pmd, pmdval, &pgt_pmd, &nr, &dirty);
+	thp_mmu_notifier_end(&range);
+	if (THP_COLLAPSE_MMAP_WRITE) {
+		if (vma->anon_vma)
+			anon_vma_unlock_write(vma->anon_vma);
+		i_mmap_unlock_write(mapping);
+	}
+	if (req->result != THP_SUCCEEDED)
+		goto out;
+
+	/* step 4: the references and rss the PTE mappings held; free the table */
+	if (nr) {
+		folio_ref_sub(folio, nr);
+		thp_add_mm_counter(mm, thp_mm_counter_file(folio), -nr);
+	}
+	if (dirty)
+		folio_mark_dirty(folio);
+	thp_free_retracted_pte_table(mm, pgt_pmd);
+
+install:
+	/* step 5: map the THP with one PMD */
+	thp_install_pmd(req, vma, folio, pmd);
+out:
+	folio_unlock(folio);
+	folio_put(folio);
+	return req->result;
+}
+
+/**
+ * thp_collapse_native() - collapse with the module's own engine
+ * @req: a request holding the target mm
+ *
+ * Context: process context, may sleep; takes the mmap lock itself.
+ * Return: the result, also stored in req->result.
+ */
+enum thp_result thp_collapse_native(struct thp_req *req)
+{
+	struct mm_struct *mm = req->mm;
+	struct vm_area_struct *vma;
+	int ret;
+
+	ret = THP_COLLAPSE_MMAP_WRITE ? mmap_write_lock_killable(mm) :
+					mmap_read_lock_killable(mm);
+	if (ret)
+		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	vma = vma_lookup(mm, req->addr);
+	if (!vma)
+		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
+	else
+		thp_collapse_locked(req, vma);
+	if (THP_COLLAPSE_MMAP_WRITE)
+		mmap_write_unlock(mm);
+	else
+		mmap_read_unlock(mm);
+	return req->result;
+}
+
+/**
+ * thp_collapse() - collapse with the engine chosen by the engine= parameter
+ * @req: a request holding the target mm
+ *
+ * Transient failures (EAGAIN: a racing fault, a folio changing under us)
+ * are retried a few times before they are reported.
+ *
+ * Context: process context, may sleep.
+ * Return: the result, also stored in req->result.
+ */
+enum thp_result thp_collapse(struct thp_req *req)
+{
+	bool kernel = READ_ONCE(thp_engine) == THP_ENGINE_KERNEL;
+	int tries = 3;
+
+	if (!thp_feature_enabled(kernel ? FEAT_KERNEL : FEAT_NATIVE))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "%s engine disabled, see features",
+				    kernel ? "kernel" : "native");
+	do {
+		req->result = THP_SUCCEEDED;
+		req->detail[0] = '\0';
+		if (kernel)
+			thp_collapse_kernel(req);
+		else
+			thp_collapse_native(req);
+	} while (thp_result_errno(req->result) == EAGAIN && --tries &&
+		 !fatal_signal_pending(current));
+	return req->result;
+}

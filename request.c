@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * request.c - the parts of a PID:ADDR request every mechanism shares:
+ * strict parsing, finding the target mm with the caller's right to touch
+ * it, the VMA eligibility rules, and the page-table walk to the PMD.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/mm.h>		/* before huge_mm.h */
+#include <linux/huge_mm.h>
+#include <linux/kernel.h>
+#include <linux/pid.h>
+#include <linux/ptrace.h>
+#include <linux/sched/coredump.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/string.h>
+#include <linux/userfaultfd_k.h>
+
+#include "compat.h"
+#include "ksyms.h"
+#include "request.h"
+
+static const struct {
+	const char *name;
+	int err;
+} thp_results[THP_NR_RESULTS] = {
+#define THP_RESULT(id, nm, errno_val) \
+	[THP_##id] = { .name = nm, .err = errno_val },
+#include "results_list.h"
+#undef THP_RESULT
+};
+
+/**
+ * thp_result_name() - the name of a result, as debugfs shows it
+ * @r: the result
+ *
+ * Return: a static string.
+ */
+const char *thp_result_name(enum thp_result r)
+{
+	return r < THP_NR_RESULTS ? thp_results[r].name : "?";
+}
+
+/**
+ * thp_result_errno() - the errno a write returns for a result
+ * @r: the result
+ *
+ * Return: 0 for success, else a positive errno.
+ */
+int thp_result_errno(enum thp_result r)
+{
+	return r < THP_NR_RESULTS ? thp_results[r].err : EINVAL;
+}
+
+/**
+ * thp_req_fail() - record a result and its explanation
+ * @req: the request
+ * @r: the result
+ * @fmt: printf format of the detail text
+ *
+ * Return: @r, so that callers can "return thp_req_fail(...)".
+ */
+enum thp_result thp_req_fail(struct thp_req *req, enum thp_result r, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(req->detail, sizeof(req->detail), fmt, args);
+	va_end(args);
+	req->result = r;
+	return r;
+}
+
+static bool thp_all(const char *s, int (*pred)(int c))
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!pred((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int thp_isdigit(int c)
+{
+	return isdigit(c);
+}
+
+static int thp_isxdigit(int c)
+{
+	return isxdigit(c);
+}
+
+/**
+ * thp_req_parse() - parse "PID:ADDR" strictly
+ * @req: filled in on success
+ * @buf: the kernel copy of what was written (need not be NUL-terminated)
+ * @len: its length
+ *
+ * PID is decimal; ADDR is "0x"-prefixed hex or decimal. One trailing newline
+ * is allowed. Anything else (no or extra fields, spaces, signs, overflow,
+ * other characters, an embedded NUL, more than THP_REQ_MAX_INPUT bytes) is
+ * refused.
+ *
+ * Return: 0, or -EINVAL with req->detail saying why.
+ */
+int thp_req_parse(struct thp_req *req, const char *buf, size_t len)
+{
+	char s[THP_REQ_MAX_INPUT + 1];
+	char *colon, *pid_s, *addr_s;
+	unsigned long addr;
+	int pid;
+
+	memset(req, 0, sizeof(*req));
+	if (len > THP_REQ_MAX_INPUT)
+		goto bad;
+	memcpy(s, buf, len);
+	s[len] = '\0';
+	if (len && s[len - 1] == '\n')
+		s[--len] = '\0';
+	if (strlen(s) != len)
+		goto bad;		/* embedded NUL */
+	colon = strchr(s, ':');
+	if (!colon || strchr(colon + 1, ':'))
+		goto bad;
+	*colon = '\0';
+	pid_s = s;
+	addr_s = colon + 1;
+
+	if (!thp_all(pid_s, thp_isdigit) || kstrtoint(pid_s, 10, &pid) || pid <= 0)
+		goto bad;
+	if (addr_s[0] == '0' && addr_s[1] == 'x') {
+		if (!thp_all(addr_s + 2, thp_isxdigit) || kstrtoul(addr_s + 2, 16, &addr))
+			goto bad;
+	} else if (!thp_all(addr_s, thp_isdigit) || kstrtoul(addr_s, 10, &addr)) {
+		goto bad;
+	}
+	req->pid = pid;
+	req->addr = addr;
+	req->haddr = addr & HPAGE_PMD_MASK;
+	return 0;
+bad:
+	thp_req_fail(req, THP_INVALID_INPUT, "expected PID:ADDR");
+	return -EINVAL;
+}
+
+/**
+ * thp_req_get_mm() - find the target process and take a reference on its mm
+ * @req: a parsed request; req->mm is set on success
+ *
+ * The caller needs ptrace attach rights over the target, as for
+ * process_madvise(MADV_COLLAPSE). Kernel threads and exited processes have
+ * no mm.
+ *
+ * Context: process context, may sleep.
+ * Return: THP_SUCCEEDED or the refusal.
+ */
+enum thp_result thp_req_get_mm(struct thp_req *req)
+{
+	struct task_struct *task;
+	struct pid *pid;
+	bool allowed;
+
+	pid = find_get_pid(req->pid);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (!task)
+		return thp_req_fail(req, THP_NO_PROCESS, "pid %d", req->pid);
+
+	/* takes task_lock() itself */
+	allowed = thp_ksym_fn(ptrace_may_access)(task, PTRACE_MODE_ATTACH_REALCREDS);
+	if (!allowed) {
+		put_task_struct(task);
+		return thp_req_fail(req, THP_NO_ACCESS, "pid %d", req->pid);
+	}
+	req->mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!req->mm)
+		return thp_req_fail(req, THP_NO_MM, "pid %d has no mm", req->pid);
+	return THP_SUCCEEDED;
+}
+
+/**
+ * thp_req_put_mm() - drop the reference thp_req_get_mm() took
+ * @req: the request
+ *
+ * Context: process context, may sleep (mmput).
+ */
+void thp_req_put_mm(struct thp_req *req)
+{
+	if (req->mm)
+		mmput(req->mm);
+	req->mm = NULL;
+}
+
+/**
+ * thp_req_check_vma() - may the PMD range of a request hold a file THP?
+ * @req: the request
+ * @vma: the VMA at req->addr
+ *
+ * The VMA must cover the whole aligned range, be a plain file mapping
+ * (not hugetlb, DAX, PFN or mixed map), allow THPs, and map the file at a
+ * PMD-aligned offset. Sysfs THP settings are not consulted: like upstream
+ * collapse_pte_mapped_thp(), a THP already in the page cache is fair game.
+ *
+ * Context: mmap lock held (read or write).
+ * Return: THP_SUCCEEDED or the refusal.
+ */
+enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vma)
+{
+	unsigned long end = req->haddr + HPAGE_PMD_SIZE;
+
+	mmap_assert_locked(vma->vm_mm);
+	if (vma->vm_start > req->haddr || vma->vm_end < end)
+		return thp_req_fail(req, THP_VMA_RANGE, "vma %lx-%lx does not cover %lx-%lx",
+				    vma->vm_start, vma->vm_end, req->haddr, end);
+	if (!vma->vm_file || vma_is_dax(vma) || is_vm_hugetlb_page(vma) ||
+	    (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)))
+		return thp_req_fail(req, THP_VMA_TYPE, "vm_flags %#lx%s", vma->vm_flags,
+				    vma->vm_file ? "" : ", anonymous");
+	if (vma->vm_flags & VM_NOHUGEPAGE)
+		return thp_req_fail(req, THP_VMA_NOHUGEPAGE, "madvise(MADV_NOHUGEPAGE)");
+	if (test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return thp_req_fail(req, THP_THP_DISABLED, "prctl(PR_SET_THP_DISABLE)");
+	if (((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff) & (HPAGE_PMD_NR - 1))
+		return thp_req_fail(req, THP_MISALIGNED, "pgoff %#lx at %lx", vma->vm_pgoff,
+				    vma->vm_start);
+	if (userfaultfd_armed(vma))
+		return thp_req_fail(req, THP_UFFD, "userfaultfd registered");
+	return THP_SUCCEEDED;
+}
+
+/**
+ * thp_req_find_pmd() - walk to the PMD entry of an address
+ * @mm: the mm
+ * @haddr: a PMD-aligned address
+ *
+ * Context: mmap lock held, so upper levels cannot be freed under us.
+ * Return: the PMD entry pointer, or NULL when an upper level is missing.
+ */
+pmd_t *thp_req_find_pmd(struct mm_struct *mm, unsigned long haddr)
+{
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pud_t pude;
+
+	mmap_assert_locked(mm);
+	pgd = pgd_offset(mm, haddr);
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, haddr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, haddr);
+	pude = READ_ONCE(*pud);
+	if (pud_none(pude) || !pud_present(pude) || pud_leaf(pude) || pud_bad(pude))
+		return NULL;
+	return pmd_offset(pud, haddr);
+}
+
+/**
+ * thp_req_run() - run one mechanism on a parsed request
+ * @req: the request
+ * @fn: thp_split() or thp_collapse()
+ *
+ * Context: process context, may sleep.
+ * Return: the result, also in req->result.
+ */
+enum thp_result thp_req_run(struct thp_req *req, enum thp_result (*fn)(struct thp_req *req))
+{
+	req->result = THP_SUCCEEDED;
+	if (!thp_feature_enabled(FEAT_CORE))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "core disabled, see features");
+	if (thp_req_get_mm(req) != THP_SUCCEEDED)
+		return req->result;
+	fn(req);
+	thp_req_put_mm(req);
+	return req->result;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * request.h - one PID:ADDR request, from parsing to its result line.
+ */
+#ifndef THP_REQUEST_H
+#define THP_REQUEST_H
+
+#include <linux/mm_types.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include "results.h"
+
+#define THP_REQ_MAX_INPUT	255
+#define THP_REQ_DETAIL_LEN	96
+
+/**
+ * struct thp_req - a request against one PMD range of one process
+ * @pid: target pid, in the writer's pid namespace
+ * @addr: the address as written
+ * @haddr: @addr rounded down to the PMD boundary
+ * @mm: the target mm, held with mmget() between thp_req_get_mm() and
+ *      thp_req_put_mm()
+ * @result: the outcome
+ * @detail: free text that explains a refusal ("pte 5: anon page")
+ */
+struct thp_req {
+	pid_t pid;
+	unsigned long addr;
+	unsigned long haddr;
+	struct mm_struct *mm;
+	enum thp_result result;
+	char detail[THP_REQ_DETAIL_LEN];
+};
+
+int thp_req_parse(struct thp_req *req, const char *buf, size_t len);
+enum thp_result thp_req_get_mm(struct thp_req *req);
+void thp_req_put_mm(struct thp_req *req);
+enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vma);
+enum thp_result thp_req_fail(struct thp_req *req, enum thp_result r, const char *fmt, ...)
+	__printf(3, 4);
+pmd_t *thp_req_find_pmd(struct mm_struct *mm, unsigned long haddr);
+
+/* collapse.c, collapse_kernel.c, foll_split_pmd.c */
+enum thp_result thp_collapse_native(struct thp_req *req);
+enum thp_result thp_collapse_kernel(struct thp_req *req);
+enum thp_result thp_split(struct thp_req *req);
+
+/* collapse.c: the engine= parameter, and the checks both engines share */
+enum thp_result thp_collapse(struct thp_req *req);
+enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma,
+				 struct folio **foliop);
+enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *start_pte,
+			       int *nr_mapped);
+
+/* request.c: get the mm, run one mechanism, put the mm */
+enum thp_result thp_req_run(struct thp_req *req, enum thp_result (*fn)(struct thp_req *req));
+
+/*
+ * The PTE table lock nests inside the pmd lock when split PTE locks make
+ * them two locks (upstream: spin_lock_nested(ptl, SINGLE_DEPTH_NESTING));
+ * otherwise it is the same lock and already held. Wrapped so that sparse
+ * sees one context taken and released either way.
+ */
+static inline void thp_ptl_lock_nested(spinlock_t *pml, spinlock_t *ptl)
+	__acquires(ptl)
+{
+	if (ptl != pml)
+		spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
+	else
+		__acquire(ptl);
+}
+
+static inline void thp_ptl_unlock_nested(spinlock_t *pml, spinlock_t *ptl)
+	__releases(ptl)
+{
+	if (ptl != pml)
+		spin_unlock(ptl);
+	else
+		__release(ptl);
+}
+
+#endif /* THP_REQUEST_H */
