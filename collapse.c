@@ -275,16 +275,11 @@ static enum thp_result thp_collapse_locked(struct thp_req *req, struct vm_area_s
 	bool dirty = false;
 	int nr = 0;
 
-	if (thp_req_check_vma(req, vma) != THP_SUCCEEDED)
+	if (THP_COLLAPSE_MMAP_WRITE)
+		mmap_assert_write_locked(mm);
+	pmd = thp_req_walk(req, &pmdval);
+	if (!pmd || thp_collapse_pmd_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;
-	pmd = thp_req_find_pmd(mm, req->haddr);
-	if (!pmd)
-		return thp_req_fail(req, THP_NOT_MAPPED, "no page table at %lx", req->haddr);
-	pmdval = thp_pmd_read(pmd);
-	if (pmd_trans_huge(pmdval))
-		return thp_req_fail(req, THP_ALREADY_PMD, "pmd maps a huge page");
-	if (!pmd_none(pmdval) && !pmd_present(pmdval))
-		return thp_req_fail(req, THP_PMD_CHANGED, "pmd migration entry");
 
 	if (thp_get_file_thp(req, vma, &folio) != THP_SUCCEEDED) {
 		if (pmd_none(pmdval) && req->result == THP_PAGE_CACHE_MISS)
@@ -333,6 +328,23 @@ out:
 }
 
 /**
+ * thp_collapse_pmd_state() - what a collapse makes of the pmd it found
+ * @req: the request
+ * @pmdval: the pmd value
+ *
+ * Return: THP_SUCCEEDED when there is something to collapse (a PTE table, or
+ * nothing at all), THP_ALREADY_PMD, or THP_PMD_CHANGED for a migration entry.
+ */
+enum thp_result thp_collapse_pmd_state(struct thp_req *req, pmd_t pmdval)
+{
+	if (pmd_trans_huge(pmdval))
+		return thp_req_fail(req, THP_ALREADY_PMD, "pmd maps a huge page");
+	if (!pmd_none(pmdval) && !pmd_present(pmdval))
+		return thp_req_fail(req, THP_PMD_CHANGED, "pmd migration entry");
+	return THP_SUCCEEDED;
+}
+
+/**
  * thp_collapse_native() - collapse with the module's own engine
  * @req: a request holding the target mm
  *
@@ -341,24 +353,7 @@ out:
  */
 enum thp_result thp_collapse_native(struct thp_req *req)
 {
-	struct mm_struct *mm = req->mm;
-	struct vm_area_struct *vma;
-	int ret;
-
-	ret = THP_COLLAPSE_MMAP_WRITE ? mmap_write_lock_killable(mm) :
-					mmap_read_lock_killable(mm);
-	if (ret)
-		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
-	vma = vma_lookup(mm, req->addr);
-	if (!vma)
-		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
-	else
-		thp_collapse_locked(req, vma);
-	if (THP_COLLAPSE_MMAP_WRITE)
-		mmap_write_unlock(mm);
-	else
-		mmap_read_unlock(mm);
-	return req->result;
+	return thp_req_with_vma(req, THP_COLLAPSE_MMAP_WRITE, thp_collapse_locked);
 }
 
 /**

@@ -64,16 +64,9 @@ static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
 	pmd_t *pmd, pmdval;
 	int scan;
 
-	if (thp_req_check_vma(req, vma) != THP_SUCCEEDED)
+	pmd = thp_req_walk(req, &pmdval);
+	if (!pmd || thp_collapse_pmd_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;
-	pmd = thp_req_find_pmd(req->mm, req->haddr);
-	if (!pmd)
-		return thp_req_fail(req, THP_NOT_MAPPED, "no page table at %lx", req->haddr);
-	pmdval = thp_pmd_read(pmd);
-	if (pmd_trans_huge(pmdval))
-		return thp_req_fail(req, THP_ALREADY_PMD, "pmd maps a huge page");
-	if (!pmd_none(pmdval) && !pmd_present(pmdval))
-		return thp_req_fail(req, THP_PMD_CHANGED, "pmd migration entry");
 	if (thp_kernel_precheck(req, vma, pmd, pmdval) != THP_SUCCEEDED)
 		return req->result;
 
@@ -93,22 +86,5 @@ static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
  */
 enum thp_result thp_collapse_kernel(struct thp_req *req)
 {
-	struct mm_struct *mm = req->mm;
-	struct vm_area_struct *vma;
-	int ret;
-
-	ret = THP_COLLAPSE_MMAP_WRITE ? mmap_write_lock_killable(mm) :
-					mmap_read_lock_killable(mm);
-	if (ret)
-		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
-	vma = vma_lookup(mm, req->addr);
-	if (!vma)
-		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
-	else
-		thp_collapse_kernel_locked(req, vma);
-	if (THP_COLLAPSE_MMAP_WRITE)
-		mmap_write_unlock(mm);
-	else
-		mmap_read_unlock(mm);
-	return req->result;
+	return thp_req_with_vma(req, THP_COLLAPSE_MMAP_WRITE, thp_collapse_kernel_locked);
 }

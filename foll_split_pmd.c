@@ -54,12 +54,9 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
 	struct mm_struct *mm = req->mm;
 	pmd_t *pmd, pmdval;
 
-	if (thp_req_check_vma(req, vma) != THP_SUCCEEDED)
-		return req->result;
-	pmd = thp_req_find_pmd(mm, req->haddr);
+	pmd = thp_req_walk(req, &pmdval);
 	if (!pmd)
-		return thp_req_fail(req, THP_NOT_MAPPED, "no page table at %lx", req->haddr);
-	pmdval = thp_pmd_read(pmd);
+		return req->result;
 	if (pmd_none(pmdval))
 		return thp_req_fail(req, THP_NOT_MAPPED, "nothing mapped in %lx-%lx", req->haddr,
 				    req->haddr + HPAGE_PMD_SIZE);
@@ -85,20 +82,9 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
  */
 enum thp_result thp_split(struct thp_req *req)
 {
-	struct mm_struct *mm = req->mm;
-	struct vm_area_struct *vma;
-
 	if (!thp_feature_enabled(FEAT_SPLIT))
 		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
-	if (mmap_read_lock_killable(mm))
-		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
-	vma = vma_lookup(mm, req->addr);
-	if (!vma)
-		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
-	else
-		thp_split_locked(req, vma);
-	mmap_read_unlock(mm);
-	return req->result;
+	return thp_req_with_vma(req, false, thp_split_locked);
 }
 
 /**

@@ -280,3 +280,54 @@ enum thp_result thp_req_run(struct thp_req *req, enum thp_result (*fn)(struct th
 	thp_req_put_mm(req);
 	return req->result;
 }
+
+/**
+ * thp_req_with_vma() - run @fn on the checked VMA at req->addr, mmap-locked
+ * @req: a request holding the target mm
+ * @write: take the mmap lock for write (else read)
+ * @fn: what to do; called with the lock held and a VMA that passed
+ *      thp_req_check_vma()
+ *
+ * Context: process context, may sleep.
+ * Return: the result, also in req->result.
+ */
+enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
+				 enum thp_result (*fn)(struct thp_req *req,
+						       struct vm_area_struct *vma))
+{
+	struct mm_struct *mm = req->mm;
+	struct vm_area_struct *vma;
+
+	if (write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm))
+		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	vma = vma_lookup(mm, req->addr);
+	if (!vma)
+		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
+	else if (thp_req_check_vma(req, vma) == THP_SUCCEEDED)
+		fn(req, vma);
+	if (write)
+		mmap_write_unlock(mm);
+	else
+		mmap_read_unlock(mm);
+	return req->result;
+}
+
+/**
+ * thp_req_walk() - find the pmd of the request's range and read it once
+ * @req: a request whose mm is locked
+ * @pmdval: the pmd value read, on success
+ *
+ * Context: mmap lock held.
+ * Return: the pmd entry, or NULL with req->result THP_NOT_MAPPED.
+ */
+pmd_t *thp_req_walk(struct thp_req *req, pmd_t *pmdval)
+{
+	pmd_t *pmd = thp_req_find_pmd(req->mm, req->haddr);
+
+	if (!pmd) {
+		thp_req_fail(req, THP_NOT_MAPPED, "no page table at %lx", req->haddr);
+		return NULL;
+	}
+	*pmdval = READ_ONCE(*pmd);
+	return pmd;
+}

@@ -52,6 +52,13 @@ enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma
 enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *start_pte,
 			       int *nr_mapped);
 
+/* request.c: lock the mm, find and check the VMA, run @fn, unlock */
+enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
+				 enum thp_result (*fn)(struct thp_req *req,
+						       struct vm_area_struct *vma));
+pmd_t *thp_req_walk(struct thp_req *req, pmd_t *pmdval);
+enum thp_result thp_collapse_pmd_state(struct thp_req *req, pmd_t pmdval);
+
 /* request.c: get the mm, run one mechanism, put the mm */
 enum thp_result thp_req_run(struct thp_req *req, enum thp_result (*fn)(struct thp_req *req));
 

@@ -396,6 +396,22 @@ TEST_F(thp, round_trip_memfd)
 	round_trip(_metadata, self, fd, true);
 }
 
+/*
+ * In a forked child: map @len of @fd read-only at a PMD-aligned address,
+ * fault it in and send the address to the parent. Exits on failure.
+ */
+static char *kid_map_file(int fd, size_t len, size_t pmd, int wr)
+{
+	char *c = thp_map_aligned(len, pmd, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (c == MAP_FAILED)
+		_exit(2);
+	thp_touch(c, len);
+	if (write(wr, &c, sizeof(c)) != sizeof(c))
+		_exit(3);
+	return c;
+}
+
 /* Another process is the target; its contents survive, the caller's mapping is untouched. */
 TEST_F(thp, other_process_target)
 {
@@ -410,12 +426,7 @@ TEST_F(thp, other_process_target)
 	head = STATE(me, p, 2 * K, 0);
 	kid = kid_fork(_metadata, self, &rd, &wr);
 	if (!kid) {
-		c = thp_map_aligned(len, pmd, PROT_READ, MAP_SHARED, fd, 0);
-		if (c == MAP_FAILED)
-			_exit(2);
-		thp_touch(c, len);
-		if (write(wr, &c, sizeof(c)) != sizeof(c))
-			_exit(3);
+		c = kid_map_file(fd, len, pmd, wr);
 		if (recv_byte(rd, 60000) != 'v')
 			_exit(4);
 		_exit(thp_verify(c, len, 0, 0) == -1 ? 0 : 5);
@@ -591,12 +602,7 @@ TEST_F(thp, einval_thp_disabled_in_target)
 	head = STATE(me, p, self->kb, 0);
 	kid = kid_fork(_metadata, self, &rd, &wr);
 	if (!kid) {
-		c = thp_map_aligned(pmd, pmd, PROT_READ, MAP_SHARED, fd, 0);
-		if (c == MAP_FAILED)
-			_exit(2);
-		thp_touch(c, pmd);
-		if (write(wr, &c, sizeof(c)) != sizeof(c))
-			_exit(3);
+		c = kid_map_file(fd, pmd, pmd, wr);
 		if (recv_byte(rd, 60000) != 'd')
 			_exit(4);
 		if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # build-target.sh SERIES ARCH
 #
-# Builds thp_retry.ko (W=1; any warning fails the build) and the static
+# Builds thp_retry.ko (W=1 and sparse C=1; any warning fails the build), the static
 # selftests for one target into $THP_CACHE/build/ABI-ARCH, and packs the
 # guest initramfs there (initrd.gz). Prints the build directory.
 set -euo pipefail
@@ -19,9 +19,9 @@ rm -rf "$out" && mkdir -p "$out/src"
 # stays clean.
 tar -C "$THP_TOP" --exclude=.git -cf - . | tar -C "$out/src" -xf -
 
-log "building thp_retry.ko for $abi $arch"
+log "building thp_retry.ko for $abi $arch (W=1, sparse)"
 # shellcheck disable=SC2046
-if ! make -C "$kroot/build" M="$out/src" W=1 $(cross_env "$arch") modules \
+if ! make -C "$kroot/build" M="$out/src" W=1 C=1 $(cross_env "$arch") modules \
 	> "$out/build.log" 2>&1; then
 	cat "$out/build.log" >&2
 	die "module build failed for $abi $arch"
