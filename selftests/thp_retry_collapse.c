@@ -41,6 +41,8 @@
 #include <pthread.h>
 #include <sys/prctl.h>
 
+#include <sys/wait.h>
+
 #include "kselftest_harness.h"
 #include "thp_retry_util.h"
 
@@ -924,6 +926,109 @@ TEST_F_TIMEOUT(thp, readers_during_split_collapse_loop, 90)
 	REQ("collapse", me, p, 0, "succeeded", "already_pmd_mapped");
 	STATE(me, p, 2 * self->kb, head);
 	DATA(p, len, 0, 0);
+}
+
+struct mutator {
+	pthread_t th;
+	char *p;
+	size_t pmd;
+	int fd;
+	int *stop;
+	unsigned long ops;
+	int err;		/* first failing op's errno, 0 if none */
+};
+
+/*
+ * Change the mm under the requests: VMA split and merge by mprotect, a page
+ * zapped by MADV_DONTNEED and refaulted, fork with a child that touches the
+ * range and exits, and a page unmapped and mapped again. Data is never
+ * written: the file's pattern must survive all of it.
+ */
+static void *mutator_fn(void *arg)
+{
+	struct mutator *m = arg;
+	size_t pg = getpagesize(), mid = m->pmd / 2;
+	volatile char sink;
+	pid_t kid;
+
+	while (!__atomic_load_n(m->stop, __ATOMIC_ACQUIRE)) {
+		switch (m->ops++ % 4) {
+		case 0:
+			if (mprotect(m->p + mid, pg, PROT_READ) ||
+			    mprotect(m->p + mid, pg, PROT_READ | PROT_WRITE))
+				m->err = m->err ?: errno;
+			break;
+		case 1:
+			if (madvise(m->p + mid + pg, pg, MADV_DONTNEED))
+				m->err = m->err ?: errno;
+			sink = m->p[mid + pg];
+			break;
+		case 2:
+			kid = fork();
+			if (!kid) {
+				sink = m->p[3 * pg];
+				_exit(0);
+			}
+			if (kid < 0 || waitpid(kid, NULL, 0) != kid)
+				m->err = m->err ?: ECHILD;
+			break;
+		case 3:
+			if (munmap(m->p + 2 * pg, pg) ||
+			    mmap(m->p + 2 * pg, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+				 m->fd, 2 * pg) != m->p + 2 * pg)
+				m->err = m->err ?: errno;
+			break;
+		}
+	}
+	(void)sink;
+	return NULL;
+}
+
+/*
+ * mprotect, MADV_DONTNEED, fork and munmap+mmap race split and collapse on
+ * the same range. Requests may fail only as a racing change explains
+ * (EINVAL while a VMA is split, EFAULT while a page is unmapped, EAGAIN);
+ * at the end the range collapses, maps the same THP and holds its data.
+ * Bad rss-counter or Bad page at exit would fail the run (the runner reads
+ * dmesg).
+ */
+TEST_F_TIMEOUT(thp, mutators_during_split_collapse_loop, 90)
+{
+	size_t pmd = self->pmd;
+	unsigned long ok = 0, refused = 0;
+	const char *what = "";
+	char res[256] = "";
+	pid_t me = getpid();
+	int fd = huge_file(_metadata, self, pmd), stop = 0, ret = 0;
+	char *p = MAP(pmd, RW, MAP_SHARED, fd, 0);
+	struct mutator m = { .p = p, .pmd = pmd, .fd = fd, .stop = &stop };
+	uint64_t head, end;
+
+	thp_fill(p, pmd, 0, 0);
+	head = STATE(me, p, self->kb, 0);
+	ASSERT_EQ(0, pthread_create(&m.th, NULL, mutator_fn, &m));
+	end = thp_now_ns() + 3000000000ULL;
+	while (thp_now_ns() < end) {
+		what = ok & 1 ? "collapse" : "split";
+		ret = thp_request(what, me, p, res, sizeof(res));
+		if (ret && ret != -EAGAIN && ret != -EINVAL && ret != -EFAULT)
+			break;
+		if (ret == -EINVAL && !thp_result_is(res, "vma_range"))
+			break;
+		ok += !ret;
+		refused += !!ret;
+		ret = 0;
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	pthread_join(m.th, NULL);
+	ksft_print_msg("%lu requests done, %lu refused by a race, %lu mutations\n",
+		       ok, refused, m.ops);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s, result '%s'", what, strerror(-ret), res);
+	ASSERT_EQ(0, m.err) TH_LOG("mutator: %s", strerror(m.err));
+	ASSERT_LT(0, ok);
+	REQ("collapse", me, p, 0, "succeeded", "already_pmd_mapped");
+	STATE(me, p, self->kb, head);
+	DATA(p, pmd, 0, 0);
 }
 
 /* The target exits at a random moment while it is split and collapsed in a loop. */
