@@ -188,6 +188,58 @@ put:
 	return req->result;
 }
 
+/**
+ * thp_precheck_ptes() - read-only version of the native engine's step 1
+ * @req: the request
+ * @vma: the checked VMA
+ * @pmd: the pmd of the range
+ * @pmdval: its value as read by the caller (none, or a PTE table)
+ * @nr_mapped: if not NULL, the number of present PTEs on success
+ *
+ * Looks up and locks the page-cache THP and checks every PTE under the pmd
+ * lock and the PTE lock, changing nothing. Used by the kernel engine before
+ * it calls the kernel, and by "scan" to tell a pte-mapped THP.
+ *
+ * Context: mmap lock held; may sleep.
+ * Return: THP_SUCCEEDED or the refusal.
+ */
+enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
+				  pmd_t pmdval, int *nr_mapped)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *pml, *ptl = NULL;
+	struct folio *folio;
+	pte_t *start_pte;
+	int nr = 0;
+
+	if (thp_get_file_thp(req, vma, &folio) != THP_SUCCEEDED) {
+		if (pmd_none(pmdval) && req->result == THP_PAGE_CACHE_MISS)
+			req->result = THP_NOT_MAPPED;
+		return req->result;
+	}
+	if (pmd_none(pmdval))
+		goto out;
+	pml = pmd_lock(mm, pmd);
+	start_pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
+		    thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
+	if (!start_pte) {
+		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+	} else {
+		thp_ptl_lock_nested(pml, ptl);
+		thp_check_ptes(req, folio, start_pte, &nr);
+		thp_pte_unmap(start_pte);
+		thp_ptl_unlock_nested(pml, ptl);
+	}
+	spin_unlock(pml);
+out:
+	if (nr_mapped)
+		*nr_mapped = nr;
+	/* the kernel engine's callee locks the folio itself */
+	folio_unlock(folio);
+	folio_put(folio);
+	return req->result;
+}
+
 /*
  * Steps 1-3 under the locks: check, clear the PTEs and their rmap, retract
  * the table. Returns the retracted table through *pgt_pmd and the number of
@@ -381,7 +433,7 @@ enum thp_result thp_collapse(struct thp_req *req)
 			thp_collapse_kernel(req);
 		else
 			thp_collapse_native(req);
-	} while (thp_result_errno(req->result) == EAGAIN && --tries &&
+	} while (thp_result_errno(req->result) == EAGAIN && !req->trylock && --tries &&
 		 !fatal_signal_pending(current));
 	return req->result;
 }

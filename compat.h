@@ -51,6 +51,22 @@ void tlb_remove_table_sync_one(void);
 #define THP_COLLAPSE_MMAP_WRITE	1
 #endif
 
+/*
+ * Try the mmap lock at a level; false when it is contended. Write trylock
+ * exists where collapses need the write lock (6.1); elsewhere a write
+ * request waits (killable) instead.
+ */
+static inline bool thp_mmap_trylock(struct mm_struct *mm, bool write)
+{
+	if (!write)
+		return mmap_read_trylock(mm);
+#ifdef THP_HAVE_MMAP_WRITE_TRYLOCK
+	return mmap_write_trylock(mm);
+#else
+	return !mmap_write_lock_killable(mm);
+#endif
+}
+
 /* The pmd entry, read once. */
 static inline pmd_t thp_pmd_read(pmd_t *pmd)
 {

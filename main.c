@@ -3,8 +3,10 @@
  * main.c - thp_retry module load and unload.
  *
  * Order matters: symbols first (a missing required one fails the load before
- * anything is registered), then debugfs, then the mechanisms, each of which
- * may add files to the debugfs directory. Unload runs the same list backwards.
+ * anything is registered), then the mechanisms, and the debugfs files last,
+ * once everything they reach exists. Unload runs the list backwards: the
+ * files go first (debugfs removal waits for operations in flight), so no
+ * request can reach a mechanism that is being torn down.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/utsname.h>
 
+#include "hooks.h"
 #include "ksyms.h"
 #include "thp_retry.h"
 
@@ -22,36 +25,42 @@ static int __init thp_retry_module_init(void)
 	ret = thp_ksyms_init();
 	if (ret)
 		return ret;
-	ret = thp_debugfs_init();
-	if (ret)
-		return ret;
 	ret = thp_split_init();
 	if (ret)
-		goto out_debugfs;
+		return ret;
 	ret = thp_retry_init();
 	if (ret)
 		goto out_split;
 	ret = thp_uprobe_init();
 	if (ret)
 		goto out_retry;
+	ret = thp_hooks_init();
+	if (ret)
+		goto out_uprobe;
+	ret = thp_debugfs_init();
+	if (ret)
+		goto out_hooks;
 	pr_info("loaded on %s\n", init_utsname()->release);
 	return 0;
 
+out_hooks:
+	thp_hooks_exit();
+out_uprobe:
+	thp_uprobe_exit();
 out_retry:
 	thp_retry_exit();
 out_split:
 	thp_split_exit();
-out_debugfs:
-	thp_debugfs_exit();
 	return ret;
 }
 
 static void __exit thp_retry_module_exit(void)
 {
+	thp_debugfs_exit();
+	thp_hooks_exit();
 	thp_uprobe_exit();
 	thp_retry_exit();
 	thp_split_exit();
-	thp_debugfs_exit();
 	pr_info("unloaded\n");
 }
 

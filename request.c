@@ -93,6 +93,32 @@ static int thp_isxdigit(int c)
 	return isxdigit(c);
 }
 
+/*
+ * Copy a written request into @s as a C string: at most THP_REQ_MAX_INPUT
+ * bytes, one trailing newline dropped, no embedded NUL.
+ */
+static int thp_req_copy_line(char *s, const char *buf, size_t len)
+{
+	if (len > THP_REQ_MAX_INPUT)
+		return -EINVAL;
+	memcpy(s, buf, len);
+	s[len] = '\0';
+	if (len && s[len - 1] == '\n')
+		s[--len] = '\0';
+	return strlen(s) == len ? 0 : -EINVAL;
+}
+
+/* A decimal PID, digits only, > 0. */
+static int thp_parse_pid(const char *s, pid_t *pid)
+{
+	int v;
+
+	if (!thp_all(s, thp_isdigit) || kstrtoint(s, 10, &v) || v <= 0)
+		return -EINVAL;
+	*pid = v;
+	return 0;
+}
+
 /**
  * thp_req_parse() - parse "PID:ADDR" strictly
  * @req: filled in on success
@@ -109,27 +135,19 @@ static int thp_isxdigit(int c)
 int thp_req_parse(struct thp_req *req, const char *buf, size_t len)
 {
 	char s[THP_REQ_MAX_INPUT + 1];
-	char *colon, *pid_s, *addr_s;
+	char *colon, *addr_s;
 	unsigned long addr;
-	int pid;
 
 	memset(req, 0, sizeof(*req));
-	if (len > THP_REQ_MAX_INPUT)
+	if (thp_req_copy_line(s, buf, len))
 		goto bad;
-	memcpy(s, buf, len);
-	s[len] = '\0';
-	if (len && s[len - 1] == '\n')
-		s[--len] = '\0';
-	if (strlen(s) != len)
-		goto bad;		/* embedded NUL */
 	colon = strchr(s, ':');
 	if (!colon || strchr(colon + 1, ':'))
 		goto bad;
 	*colon = '\0';
-	pid_s = s;
 	addr_s = colon + 1;
 
-	if (!thp_all(pid_s, thp_isdigit) || kstrtoint(pid_s, 10, &pid) || pid <= 0)
+	if (thp_parse_pid(s, &req->pid))
 		goto bad;
 	if (addr_s[0] == '0' && addr_s[1] == 'x') {
 		if (!thp_all(addr_s + 2, thp_isxdigit) || kstrtoul(addr_s + 2, 16, &addr))
@@ -137,13 +155,32 @@ int thp_req_parse(struct thp_req *req, const char *buf, size_t len)
 	} else if (!thp_all(addr_s, thp_isdigit) || kstrtoul(addr_s, 10, &addr)) {
 		goto bad;
 	}
-	req->pid = pid;
 	req->addr = addr;
 	req->haddr = addr & HPAGE_PMD_MASK;
 	return 0;
 bad:
 	thp_req_fail(req, THP_INVALID_INPUT, "expected PID:ADDR");
 	return -EINVAL;
+}
+
+/**
+ * thp_req_parse_pid() - parse "PID" strictly (debugfs "scan")
+ * @req: filled in on success
+ * @buf: the kernel copy of what was written
+ * @len: its length
+ *
+ * Return: 0, or -EINVAL.
+ */
+int thp_req_parse_pid(struct thp_req *req, const char *buf, size_t len)
+{
+	char s[THP_REQ_MAX_INPUT + 1];
+
+	memset(req, 0, sizeof(*req));
+	if (thp_req_copy_line(s, buf, len) || thp_parse_pid(s, &req->pid)) {
+		thp_req_fail(req, THP_INVALID_INPUT, "expected PID");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /**
@@ -298,8 +335,12 @@ enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
 	struct mm_struct *mm = req->mm;
 	struct vm_area_struct *vma;
 
-	if (write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm))
+	if (req->trylock) {
+		if (!thp_mmap_trylock(mm, write))
+			return thp_req_fail(req, THP_LOCK_CONTENDED, "mmap_lock held");
+	} else if (write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm)) {
 		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	}
 	vma = vma_lookup(mm, req->addr);
 	if (!vma)
 		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);

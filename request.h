@@ -20,10 +20,12 @@
  * @haddr: @addr rounded down to the PMD boundary
  * @mm: the target mm, held with mmget() between thp_req_get_mm() and
  *      thp_req_put_mm()
+ * @trylock: do not wait for the mmap lock (the retry worker backs off instead)
  * @result: the outcome
  * @detail: free text that explains a refusal ("pte 5: anon page")
  */
 struct thp_req {
+	bool trylock;
 	pid_t pid;
 	unsigned long addr;
 	unsigned long haddr;
@@ -33,6 +35,7 @@ struct thp_req {
 };
 
 int thp_req_parse(struct thp_req *req, const char *buf, size_t len);
+int thp_req_parse_pid(struct thp_req *req, const char *buf, size_t len);
 enum thp_result thp_req_get_mm(struct thp_req *req);
 void thp_req_put_mm(struct thp_req *req);
 enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vma);
@@ -51,6 +54,8 @@ enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma
 				 struct folio **foliop);
 enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *start_pte,
 			       int *nr_mapped);
+enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
+				  pmd_t pmdval, int *nr_mapped);
 
 /* request.c: lock the mm, find and check the VMA, run @fn, unlock */
 enum thp_result thp_req_with_vma(struct thp_req *req, bool write,

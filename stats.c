@@ -5,6 +5,7 @@
 #include <linux/atomic.h>
 #include <linux/seq_file.h>
 
+#include "khugepaged_retry.h"
 #include "request.h"
 #include "stats.h"
 
@@ -51,5 +52,6 @@ int thp_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < THP_NR_RESULTS; i++)
 		seq_printf(m, "result_%s %ld\n", thp_result_name(i),
 			   atomic_long_read(&thp_stat_result[i]));
+	thp_queue_stats_show(m);
 	return 0;
 }

@@ -54,4 +54,6 @@ have RSS_STAT_PERCPU linux/mm_types.h 'struct percpu_counter rss_stat\['
 have MMU_NOTIFIER_END_ONLY_END linux/mmu_notifier.h '__mmu_notifier_invalidate_range_end\(struct mmu_notifier_range \*r, bool only_end\)'
 # 6.1: mm_trace_rss_stat() takes the new count.
 have RSS_TRACE_COUNT linux/mm.h 'void mm_trace_rss_stat\(struct mm_struct \*mm, int member, long count\)'
+# gone in 6.10 (no user left once khugepaged collapsed under the read lock).
+have MMAP_WRITE_TRYLOCK linux/mmap_lock.h 'static inline bool mmap_write_trylock\('
 echo "#endif"

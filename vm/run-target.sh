@@ -31,7 +31,7 @@ arm64)
 	console=ttyAMA0
 	;;
 esac
-mem=${THP_VM_MEM:-2G}
+mem=${THP_VM_MEM:-3G}
 log "booting $abi ($mode), serial log in $log"
 timeout "${THP_VM_TIMEOUT:-900}" "${qemu[@]}" -m "$mem" -smp 2 -nographic \
 	-no-reboot -kernel "$out/vmlinuz" -initrd "$out/initrd.gz" \

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * khugepaged_retry.h - the retry queue's interface to the rest of the module.
+ */
+#ifndef THP_KHUGEPAGED_RETRY_H
+#define THP_KHUGEPAGED_RETRY_H
+
+#include <linux/gfp.h>
+#include <linux/mm_types.h>
+#include <linux/seq_file.h>
+#include "request.h"
+
+/**
+ * enum thp_queue_source - who queued an entry (order matches enum thp_qstat)
+ * @SRC_DEBUGFS: a write to debugfs "queue"
+ * @SRC_SCAN: a write to debugfs "scan"
+ * @SRC_HOOK_KHUGEPAGED: 6.1 khugepaged_add_pte_mapped_thp()
+ * @SRC_HOOK_COLLAPSE: a failed kernel collapse_pte_mapped_thp()
+ * @SRC_HOOK_UPROBE: thp_uprobe.c
+ */
+enum thp_queue_source {
+	SRC_DEBUGFS,
+	SRC_SCAN,
+	SRC_HOOK_KHUGEPAGED,
+	SRC_HOOK_COLLAPSE,
+	SRC_HOOK_UPROBE,
+};
+
+enum thp_qstat {
+	QSTAT_ADDED,
+	QSTAT_DEDUP,
+	QSTAT_DROPPED,
+	QSTAT_COLLAPSED,
+	QSTAT_RETRIES,
+	QSTAT_GAVE_UP,
+	QSTAT_REFUSED,
+	QSTAT_EXITED,
+	QSTAT_WAKEUPS,
+	QSTAT_SCAN_FOUND,
+	QSTAT_SRC_DEBUGFS,	/* + enum thp_queue_source */
+	QSTAT_SRC_SCAN,
+	QSTAT_SRC_HOOK_KHUGEPAGED,
+	QSTAT_SRC_HOOK_COLLAPSE,
+	QSTAT_SRC_HOOK_UPROBE,
+	THP_NR_QSTATS,
+};
+
+int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
+		  enum thp_queue_source source, gfp_t gfp);
+enum thp_result thp_queue_request(struct thp_req *req);
+enum thp_result thp_scan(struct thp_req *req);
+int thp_queue_show(struct seq_file *m, void *v);
+int thp_queue_done_show(struct seq_file *m, void *v);
+void thp_queue_stats_show(struct seq_file *m);
+void thp_queue_stat_inc(enum thp_qstat s);
+struct task_struct *thp_retry_worker_task(void);
+
+#endif /* THP_KHUGEPAGED_RETRY_H */
