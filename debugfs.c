@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "control.h"
 #include "hooks.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
@@ -34,143 +35,50 @@ DEFINE_SHOW_ATTRIBUTE(thp_stats);
 DEFINE_SHOW_ATTRIBUTE(thp_queue_done);
 DEFINE_SHOW_ATTRIBUTE(thp_hooks);
 
-/*
- * One request at a time, module-wide, as for the kernel's split_huge_pages
- * file: requests are rare and this keeps two writers from racing each other
- * on one range. Taken interruptibly.
- */
-static DEFINE_MUTEX(thp_request_mutex);
-
-/**
- * struct thp_req_file - per-open state of "split" and "collapse"
- * @lock: protects @line and @len
- * @line: the result line of the last request written on this file
- * @len: its length, 0 before the first write
- */
-struct thp_req_file {
-	struct mutex lock;	/* protects line and len */
-	char line[THP_REQ_DETAIL_LEN + 32];
-	size_t len;
-};
-
-static int thp_req_open(struct inode *inode, struct file *file)
-{
-	struct thp_req_file *rf = kzalloc(sizeof(*rf), GFP_KERNEL);
-
-	if (!rf)
-		return -ENOMEM;
-	mutex_init(&rf->lock);
-	file->private_data = rf;
-	return 0;
-}
-
-static int thp_req_release(struct inode *inode, struct file *file)
-{
-	kfree(file->private_data);
-	return 0;
-}
-
-/**
- * struct thp_req_op - what a request file does with a write
- * @name: the file's name, for logs
- * @parse: thp_req_parse() or thp_req_parse_pid()
- * @run: the mechanism, run on the target mm
- * @serialize: take thp_request_mutex around @run
- */
-struct thp_req_op {
-	const char *name;
-	int (*parse)(struct thp_req *req, const char *buf, size_t len);
-	enum thp_result (*run)(struct thp_req *req);
-	bool serialize;
-};
-
-static const struct thp_req_op thp_op_split = { "split", thp_req_parse, thp_split, true };
-static const struct thp_req_op thp_op_collapse = { "collapse", thp_req_parse, thp_collapse, true };
-static const struct thp_req_op thp_op_queue = { "queue", thp_req_parse, thp_queue_request, false };
-static const struct thp_req_op thp_op_scan = { "scan", thp_req_parse_pid, thp_scan, false };
-
-/* Parse and run one request; the result is in @req. */
-static ssize_t thp_req_do(const struct thp_req_op *op, struct thp_req *req,
-			  const char __user *ubuf, size_t count)
+/* Copy a write of at most THP_REQ_MAX_INPUT bytes and run it. */
+static ssize_t thp_debugfs_run(const struct thp_req_op *op, struct thp_req *req,
+			       const char __user *ubuf, size_t count)
 {
 	char buf[THP_REQ_MAX_INPUT + 1];
 
 	if (count > THP_REQ_MAX_INPUT) {
-		memset(req, 0, sizeof(*req));
-		thp_req_fail(req, THP_INVALID_INPUT, "longer than %d bytes", THP_REQ_MAX_INPUT);
+		/* let the parser refuse it, with its log line and counters */
+		count = THP_REQ_MAX_INPUT + 1;
+		memset(buf, 'x', count);
 	} else if (copy_from_user(buf, ubuf, count)) {
 		return -EFAULT;
-	} else if (!op->parse(req, buf, count)) {
-		if (op->serialize && mutex_lock_interruptible(&thp_request_mutex))
-			return -EINTR;
-		if (op->serialize)
-			thp_hooks_self(true);
-		thp_req_run(req, op->run);
-		if (op->serialize) {
-			thp_hooks_self(false);
-			mutex_unlock(&thp_request_mutex);
-		}
 	}
-	if (req->result == THP_INVALID_INPUT)
-		pr_info_ratelimited("%s: invalid request from pid %d (%s)\n", op->name,
-				    task_pid_nr(current), req->detail);
-	else if (thp_result_errno(req->result))
-		pr_debug("%s %d:%#lx: %s %s\n", op->name, req->pid, req->addr,
-			 thp_result_name(req->result), req->detail);
-	return 0;
+	return thp_control_run(op, req, buf, count);
 }
 
+/* "split" and "collapse": the result line can be read back on the same fd. */
 static ssize_t thp_req_write(struct file *file, const char __user *ubuf, size_t count,
-			     loff_t *ppos, bool split)
+			     loff_t *ppos, const struct thp_req_op *op)
 {
-	struct thp_req_file *rf = file->private_data;
 	struct thp_req req;
-	ssize_t ret;
-	int err;
+	ssize_t ret = thp_debugfs_run(op, &req, ubuf, count);
 
-	ret = thp_req_do(split ? &thp_op_split : &thp_op_collapse, &req, ubuf, count);
-	if (ret)
-		return ret;
-	thp_stats_request(split, req.result);
-	err = thp_result_errno(req.result);
-
-	mutex_lock(&rf->lock);
-	rf->len = scnprintf(rf->line, sizeof(rf->line), "%s%s%s\n", thp_result_name(req.result),
-			    req.detail[0] ? " " : "", req.detail);
-	mutex_unlock(&rf->lock);
-	*ppos = 0;
-	return err ? -err : count;
-}
-
-static ssize_t thp_req_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos)
-{
-	struct thp_req_file *rf = file->private_data;
-	ssize_t ret;
-
-	mutex_lock(&rf->lock);
-	ret = simple_read_from_buffer(ubuf, count, ppos, rf->line, rf->len);
-	mutex_unlock(&rf->lock);
-	return ret;
+	return ret ? ret : thp_result_line_finish(file, &req, count, ppos);
 }
 
 static ssize_t thp_split_write(struct file *file, const char __user *ubuf, size_t count,
 			       loff_t *ppos)
 {
-	return thp_req_write(file, ubuf, count, ppos, true);
+	return thp_req_write(file, ubuf, count, ppos, &thp_op_split);
 }
 
 static ssize_t thp_collapse_write(struct file *file, const char __user *ubuf, size_t count,
 				  loff_t *ppos)
 {
-	return thp_req_write(file, ubuf, count, ppos, false);
+	return thp_req_write(file, ubuf, count, ppos, &thp_op_collapse);
 }
 
 static const struct file_operations thp_split_fops = {
 	.owner = THIS_MODULE,
-	.open = thp_req_open,
-	.release = thp_req_release,
+	.open = thp_result_line_open,
+	.release = thp_result_line_release,
 	.write = thp_split_write,
-	.read = thp_req_read,
+	.read = thp_result_line_read,
 };
 
 /* "queue" and "scan": a write returns the byte count or the result's errno. */
@@ -178,7 +86,7 @@ static ssize_t thp_simple_write(const struct thp_req_op *op, const char __user *
 				size_t count)
 {
 	struct thp_req req;
-	ssize_t ret = thp_req_do(op, &req, ubuf, count);
+	ssize_t ret = thp_debugfs_run(op, &req, ubuf, count);
 	int err = thp_result_errno(req.result);
 
 	if (ret)
@@ -220,10 +128,10 @@ static const struct file_operations thp_scan_fops = {
 
 static const struct file_operations thp_collapse_fops = {
 	.owner = THIS_MODULE,
-	.open = thp_req_open,
-	.release = thp_req_release,
+	.open = thp_result_line_open,
+	.release = thp_result_line_release,
 	.write = thp_collapse_write,
-	.read = thp_req_read,
+	.read = thp_result_line_read,
 };
 
 /**

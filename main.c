@@ -3,8 +3,8 @@
  * main.c - thp_retry module load and unload.
  *
  * Order matters: symbols first (a missing required one fails the load before
- * anything is registered), then the mechanisms, and the debugfs files last,
- * once everything they reach exists. Unload runs the list backwards: the
+ * anything is registered), then the mechanisms, and the debugfs files and
+ * /dev/thp_retry last, once everything they reach exists. Unload runs the list backwards: the
  * files go first (debugfs removal waits for operations in flight), so no
  * request can reach a mechanism that is being torn down.
  */
@@ -40,9 +40,14 @@ static int __init thp_retry_module_init(void)
 	ret = thp_debugfs_init();
 	if (ret)
 		goto out_hooks;
+	ret = thp_chardev_init();
+	if (ret)
+		goto out_debugfs;
 	pr_info("loaded on %s\n", init_utsname()->release);
 	return 0;
 
+out_debugfs:
+	thp_debugfs_exit();
 out_hooks:
 	thp_hooks_exit();
 out_uprobe:
@@ -56,6 +61,7 @@ out_split:
 
 static void __exit thp_retry_module_exit(void)
 {
+	thp_chardev_exit();
 	thp_debugfs_exit();
 	thp_hooks_exit();
 	thp_uprobe_exit();

@@ -12,6 +12,10 @@ extern struct dentry *thp_debugfs_dir;
 int thp_debugfs_init(void);
 void thp_debugfs_exit(void);
 
+/* chardev.c */
+int thp_chardev_init(void);
+void thp_chardev_exit(void);
+
 /* foll_split_pmd.c */
 int thp_split_init(void);
 void thp_split_exit(void);

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * control.c - run one request, whichever file it came through.
+ *
+ * debugfs.c (split, collapse, queue, scan) and chardev.c (/dev/thp_retry,
+ * "VERB ARGS") both end here: the verb table, parsing, the module-wide
+ * request mutex, the counters, the log line and the per-open result line.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "control.h"
+#include "hooks.h"
+#include "khugepaged_retry.h"
+#include "stats.h"
+
+const struct thp_req_op thp_op_split = { "split", thp_req_parse, thp_split, true, true };
+const struct thp_req_op thp_op_collapse = { "collapse", thp_req_parse, thp_collapse, true };
+const struct thp_req_op thp_op_queue = { "queue", thp_req_parse, thp_queue_request };
+const struct thp_req_op thp_op_scan = { "scan", thp_req_parse_pid, thp_scan };
+
+static const struct thp_req_op * const thp_ops[] = {
+	&thp_op_split, &thp_op_collapse, &thp_op_queue, &thp_op_scan,
+};
+
+/*
+ * Split and collapse run one at a time, module-wide, as for the kernel's
+ * split_huge_pages file: requests are rare and this keeps two writers from
+ * racing each other on one range. Taken interruptibly.
+ */
+static DEFINE_MUTEX(thp_request_mutex);
+
+/**
+ * thp_op_find() - the request of a verb
+ * @verb: the verb (need not be NUL-terminated)
+ * @len: its length
+ *
+ * Return: the op, or NULL for an unknown verb.
+ */
+const struct thp_req_op *thp_op_find(const char *verb, size_t len)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(thp_ops); i++)
+		if (strlen(thp_ops[i]->name) == len && !memcmp(thp_ops[i]->name, verb, len))
+			return thp_ops[i];
+	return NULL;
+}
+
+/**
+ * thp_control_run() - parse and run one request
+ * @op: what to do
+ * @req: filled with the request and its result
+ * @buf: the arguments as written (kernel copy, not NUL-terminated)
+ * @len: their length
+ *
+ * Context: process context, may sleep.
+ * Return: 0 (the outcome is in req->result), or -EINTR when a signal came
+ * before the request could start.
+ */
+int thp_control_run(const struct thp_req_op *op, struct thp_req *req, const char *buf,
+		    size_t len)
+{
+	if (!op->parse(req, buf, len)) {
+		if (op->serialize) {
+			if (mutex_lock_interruptible(&thp_request_mutex))
+				return -EINTR;
+			thp_hooks_self(true);
+		}
+		thp_req_run(req, op->run);
+		if (op->serialize) {
+			thp_hooks_self(false);
+			mutex_unlock(&thp_request_mutex);
+		}
+	}
+	if (op->serialize)
+		thp_stats_request(op->split, req->result);
+	if (req->result == THP_INVALID_INPUT)
+		pr_info_ratelimited("%s: invalid request from pid %d (%s)\n", op->name,
+				    task_pid_nr(current), req->detail);
+	else if (thp_result_errno(req->result))
+		pr_debug("%s %d:%#lx: %s %s\n", op->name, req->pid, req->addr,
+			 thp_result_name(req->result), req->detail);
+	return 0;
+}
+
+/**
+ * thp_result_line_open() - open() of a file with a per-open result line
+ * @inode: unused
+ * @file: file->private_data gets the line
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int thp_result_line_open(struct inode *inode, struct file *file)
+{
+	struct thp_result_line *rl = kzalloc(sizeof(*rl), GFP_KERNEL);
+
+	if (!rl)
+		return -ENOMEM;
+	mutex_init(&rl->lock);
+	file->private_data = rl;
+	return 0;
+}
+
+/**
+ * thp_result_line_release() - release() of such a file
+ * @inode: unused
+ * @file: the file
+ *
+ * Return: 0.
+ */
+int thp_result_line_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+/**
+ * thp_result_line_read() - read() of such a file: the last result line
+ * @file: the file
+ * @ubuf: user buffer
+ * @count: its size
+ * @ppos: position in the line
+ *
+ * Return: bytes read.
+ */
+ssize_t thp_result_line_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos)
+{
+	struct thp_result_line *rl = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&rl->lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, rl->line, rl->len);
+	mutex_unlock(&rl->lock);
+	return ret;
+}
+
+/**
+ * thp_result_line_finish() - record a request's result line, end the write
+ * @file: the file written to
+ * @req: the request
+ * @count: bytes written
+ * @ppos: reset, so that the next read starts at the line's start
+ *
+ * Return: @count, or the negative errno of the result.
+ */
+ssize_t thp_result_line_finish(struct file *file, const struct thp_req *req, size_t count,
+			       loff_t *ppos)
+{
+	struct thp_result_line *rl = file->private_data;
+	int err = thp_result_errno(req->result);
+
+	mutex_lock(&rl->lock);
+	rl->len = scnprintf(rl->line, sizeof(rl->line), "%s%s%s\n", thp_result_name(req->result),
+			    req->detail[0] ? " " : "", req->detail);
+	mutex_unlock(&rl->lock);
+	*ppos = 0;
+	return err ? -err : count;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * control.h - one request, whichever file it came through: debugfs
+ * (debugfs.c) or the misc device (chardev.c).
+ */
+#ifndef THP_CONTROL_H
+#define THP_CONTROL_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include "request.h"
+
+/**
+ * struct thp_req_op - what a request does
+ * @name: its verb and debugfs file name
+ * @parse: thp_req_parse() or thp_req_parse_pid()
+ * @run: the mechanism, run on the target mm
+ * @serialize: one at a time, module-wide (split, collapse)
+ * @split: counted as a split (else as a collapse) when @serialize
+ */
+struct thp_req_op {
+	const char *name;
+	int (*parse)(struct thp_req *req, const char *buf, size_t len);
+	enum thp_result (*run)(struct thp_req *req);
+	bool serialize;
+	bool split;
+};
+
+extern const struct thp_req_op thp_op_split, thp_op_collapse, thp_op_queue, thp_op_scan;
+
+/**
+ * struct thp_result_line - per-open result line of a request file
+ * @lock: protects @line and @len
+ * @line: the result line of the last request written on this open file
+ * @len: its length, 0 before the first write
+ */
+struct thp_result_line {
+	struct mutex lock;	/* protects line and len */
+	char line[THP_REQ_DETAIL_LEN + 32];
+	size_t len;
+};
+
+const struct thp_req_op *thp_op_find(const char *verb, size_t len);
+int thp_control_run(const struct thp_req_op *op, struct thp_req *req, const char *buf,
+		    size_t len);
+int thp_result_line_open(struct inode *inode, struct file *file);
+int thp_result_line_release(struct inode *inode, struct file *file);
+ssize_t thp_result_line_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos);
+ssize_t thp_result_line_finish(struct file *file, const struct thp_req *req, size_t count,
+			       loff_t *ppos);
+
+#endif /* THP_CONTROL_H */
