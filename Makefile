@@ -4,16 +4,21 @@
 # make demo                        boot x86_64 6.12 in QEMU and show the module at work
 # make check                       all tests on the four targets, in QEMU
 # make clean
+# make install [INSTALL_MOD_DIR=extra]     modules_install into /lib/modules/<ver>/
 #
 # KDIR defaults to the running kernel's headers. For arm64 add
 # ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+INSTALL_MOD_DIR ?= extra
 
 all: modules
 
 modules clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
 
 demo:
 	vm/demo.sh
@@ -21,4 +26,4 @@ demo:
 check:
 	vm/check.sh
 
-.PHONY: all modules clean demo check
+.PHONY: all modules clean install demo check

@@ -13,6 +13,7 @@ pkgs=(
 	busybox-static				# host arch busybox (arm64 one is fetched)
 	linux-source-6.12			# kselftest headers, checkpatch
 	sparse perl
+	dkms					# packaging test
 )
 
 missing=()

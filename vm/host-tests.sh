@@ -3,6 +3,7 @@
 # host-tests.sh: tests that need no VM. Prints pass/fail/skip lines.
 #  - the IBT call-gate unit test (selftests/ibt_check_test.c), natively
 #  - checkpatch --strict on the module sources
+#  - packaging: make install and dkms build (vm/packaging-test.sh)
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -27,3 +28,5 @@ else
 	sed 's/^/  checkpatch: /' "$tmp/cp" >&2
 	echo "fail host/checkpatch-strict"
 fi
+
+"$THP_TOP/vm/packaging-test.sh"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# packaging-test.sh: dkms add/build/remove and make install, on the host,
+# against the downloaded 6.12 amd64 headers. Prints pass/fail lines.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+kroot=$("$THP_TOP/vm/fetch-kernel.sh" 6.12 x86_64) || { echo "fail host/packaging/fetch"; exit 0; }
+kver=$(basename "$(readlink -f "$kroot/build")")
+kver=${kver#linux-headers-}
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$THP_TOP/dkms.conf")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# make install with an explicit INSTALL_MOD_DIR, into a scratch root
+tar -C "$THP_TOP" --exclude=.git -cf - . | tar -C "$tmp" -xf -
+if make -C "$tmp" KDIR="$kroot/build" INSTALL_MOD_PATH="$tmp/root" INSTALL_MOD_DIR=extra \
+	install > "$tmp/install.log" 2>&1 &&
+   ls "$tmp/root/lib/modules/$kver/extra/"thp_retry.ko* > /dev/null 2>&1; then
+	echo "pass host/packaging/make-install"
+else
+	sed 's/^/  make install: /' "$tmp/install.log" | tail -20 >&2
+	echo "fail host/packaging/make-install"
+fi
+
+# dkms add, build for the downloaded headers, remove
+if ! command -v dkms > /dev/null; then
+	echo "fail host/packaging/dkms (dkms not installed)"
+	exit 0
+fi
+src=/usr/src/thp_retry-$ver
+dkms remove "thp_retry/$ver" --all > /dev/null 2>&1
+rm -rf "$src" && mkdir -p "$src"
+tar -C "$THP_TOP" --exclude=.git -cf - . | tar -C "$src" -xf -
+if dkms add "thp_retry/$ver" > "$tmp/dkms.log" 2>&1 &&
+   dkms build "thp_retry/$ver" -k "$kver" --kernelsourcedir "$kroot/build" >> "$tmp/dkms.log" 2>&1 &&
+   ls /var/lib/dkms/thp_retry/"$ver"/"$kver"/*/module/thp_retry.ko* > /dev/null 2>&1; then
+	echo "pass host/packaging/dkms-build"
+else
+	sed 's/^/  dkms: /' "$tmp/dkms.log" | tail -30 >&2
+	echo "fail host/packaging/dkms-build"
+fi
+dkms remove "thp_retry/$ver" --all > /dev/null 2>&1
+rm -rf "$src"
