@@ -58,7 +58,7 @@ module_param(scan_sleep_ms, uint, 0644);
 MODULE_PARM_DESC(scan_sleep_ms, "Worker pause between passes while entries wait for a retry");
 static unsigned int max_attempts = 8;
 module_param(max_attempts, uint, 0644);
-MODULE_PARM_DESC(max_attempts, "Tries of one entry before the worker gives up on it");
+MODULE_PARM_DESC(max_attempts, "Tries of one entry before the worker gives up on it (at most 65535)");
 
 #define THP_DONE_RING	64
 
@@ -94,7 +94,7 @@ struct thp_entry {
 	struct thp_slot *slot;
 	unsigned long haddr;
 	unsigned long not_before;
-	u8 attempts;
+	u16 attempts;
 	u8 last;
 	u8 source;
 	bool busy;
@@ -103,7 +103,7 @@ struct thp_entry {
 struct thp_done {
 	pid_t pid;
 	unsigned long haddr;
-	u8 attempts;
+	u16 attempts;
 	u8 result;
 };
 
@@ -327,7 +327,8 @@ static enum thp_result thp_worker_collapse(struct thp_entry *e)
 /* Put a worked-on entry back, or retire it; the lock is held. */
 static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r, bool *freed)
 {
-	unsigned int max = READ_ONCE(max_attempts);
+	/* an entry counts its attempts in 16 bits */
+	unsigned int max = min_t(unsigned int, READ_ONCE(max_attempts), U16_MAX);
 	int err = thp_result_errno(r);
 
 	lockdep_assert_held(&thp_queue_lock);
