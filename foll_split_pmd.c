@@ -22,6 +22,7 @@
 
 #include <linux/mm.h>		/* before huge_mm.h */
 #include <linux/huge_mm.h>
+#include <linux/sched/signal.h>
 
 #include "compat.h"
 #include "ksyms.h"
@@ -77,14 +78,26 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
  * thp_split() - PTE-map the THP that a PMD maps at req->haddr
  * @req: a request holding the target mm
  *
+ * Transient failures (EAGAIN) are retried a few times before they are
+ * reported.
+ *
  * Context: process context, may sleep; takes the mmap read lock itself.
  * Return: the result, also stored in req->result.
  */
 enum thp_result thp_split(struct thp_req *req)
 {
+	int tries = 3;
+
 	if (!thp_feature_enabled(FEAT_SPLIT))
 		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
-	return thp_req_with_vma(req, false, thp_split_locked);
+	/* a racing fault that mapped the PMD again: try again, a few times */
+	do {
+		req->result = THP_SUCCEEDED;
+		req->detail[0] = '\0';
+		thp_req_with_vma(req, false, thp_split_locked);
+	} while (thp_result_errno(req->result) == EAGAIN && --tries &&
+		 !fatal_signal_pending(current));
+	return req->result;
 }
 
 /**

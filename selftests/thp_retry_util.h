@@ -525,4 +525,83 @@ static inline uint64_t thp_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The retry queue (khugepaged_retry.c): module parameters and debugfs files. */
+#define THP_PARAMS	"/sys/module/" THP_MODNAME "/parameters/"
+
+/* Module parameter @name ("scan_sleep_ms") into @buf, newline stripped; 0 or -errno. */
+static inline int thp_param_get(const char *name, char *buf, size_t size)
+{
+	char path[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), THP_PARAMS "%s", name);
+	n = thp_read_file(path, buf, size);
+	if (n < 0)
+		return n;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Set module parameter @name to @val; 0 or -errno. */
+static inline int thp_param_set(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), THP_PARAMS "%s", name);
+	return thp_write_file(path, val);
+}
+
+static inline int thp_param_set_ul(const char *name, unsigned long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lu", val);
+	return thp_param_set(name, buf);
+}
+
+/* "PID:0xADDR" to THP_DEBUGFS/queue; 0, or -errno of the write. */
+static inline int thp_queue_req(pid_t pid, const void *addr)
+{
+	char req[64];
+
+	snprintf(req, sizeof(req), "%d:0x%lx", pid, (unsigned long)addr);
+	return thp_write_file(THP_DEBUGFS "/queue", req);
+}
+
+/* Lines of THP_DEBUGFS/queue for @pid (every line if @pid is 0); -errno on error. */
+static inline long thp_queue_count(pid_t pid)
+{
+	FILE *f = fopen(THP_DEBUGFS "/queue", "re");
+	size_t cap = 0;
+	char *line = NULL;
+	long n = 0;
+	int p;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0)
+		if (!pid || (sscanf(line, "%d ", &p) == 1 && p == pid))
+			n++;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/*
+ * Poll until THP_DEBUGFS/queue has no line for @pid (none at all if 0), at
+ * most @ms milliseconds. Returns the lines left (0: drained) or -errno.
+ */
+static inline long thp_queue_wait(pid_t pid, unsigned int ms)
+{
+	uint64_t end = thp_now_ns() + ms * 1000000ULL;
+	long n;
+
+	for (;;) {
+		n = thp_queue_count(pid);
+		if (n <= 0 || thp_now_ns() >= end)
+			return n;
+		usleep(20 * 1000);
+	}
+}
+
 #endif /* THP_RETRY_UTIL_H */
