@@ -147,7 +147,7 @@ struct series {
 #define QUEUE_MAX	4096
 #define QUEUE_ROUNDS	3
 
-static char qdir[64], qsleep[32];
+static char qdir[64], qsleep[32], qmax[32];
 
 /* Undo the queue section's setup; @p/@len the mapping, @fd the file (-1: none). */
 static void queue_cleanup(char *p, size_t len, int fd)
@@ -159,6 +159,9 @@ static void queue_cleanup(char *p, size_t len, int fd)
 	if (qsleep[0])
 		thp_param_set("scan_sleep_ms", qsleep);
 	qsleep[0] = '\0';
+	if (qmax[0])
+		thp_param_set("max_attempts", qmax);
+	qmax[0] = '\0';
 	thp_umount(qdir);
 }
 
@@ -225,6 +228,10 @@ static void queue_bench(long pmd, int want)
 	}
 	if (thp_param_set("scan_sleep_ms", "20"))
 		SKIP_QUEUE("cannot set scan_sleep_ms");
+	/* our own queue writes contend the mmap lock: do not let that give up */
+	if (thp_param_get("max_attempts", qmax, sizeof(qmax)) ||
+	    thp_param_set("max_attempts", "1000"))
+		qmax[0] = '\0';
 	snprintf(opts, sizeof(opts), "huge=always,size=%zu", len + pmd);
 	i = -thp_mount_tmpfs(qdir, sizeof(qdir), opts);
 	if (i)
