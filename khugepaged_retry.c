@@ -56,6 +56,9 @@ MODULE_PARM_DESC(queue_cap, "Most entries the retry queue holds; more are droppe
 static unsigned int scan_sleep_ms = 1000;
 module_param(scan_sleep_ms, uint, 0644);
 MODULE_PARM_DESC(scan_sleep_ms, "Worker pause between passes while entries wait for a retry");
+static unsigned int queue_delay_ms;
+module_param(queue_delay_ms, uint, 0644);
+MODULE_PARM_DESC(queue_delay_ms, "Age a new entry reaches before its first try (default 0)");
 static unsigned int max_attempts = 8;
 module_param(max_attempts, uint, 0644);
 MODULE_PARM_DESC(max_attempts, "Tries of one entry before the worker gives up on it (at most 65535)");
@@ -227,7 +230,7 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 	e->haddr = haddr;
 	e->source = source;
 	e->last = THP_SUCCEEDED;
-	e->not_before = jiffies;
+	e->not_before = jiffies + msecs_to_jiffies(READ_ONCE(queue_delay_ms));
 	hash_add(thp_entry_hash, &e->hash, thp_entry_key(mm, haddr));
 	list_add_tail(&e->fifo, &thp_fifo);
 	thp_queue_len++;
@@ -358,7 +361,11 @@ static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r,
 	return thp_entry_remove(e, r);
 }
 
-static bool thp_queue_has_ready(void)
+/*
+ * Is an entry due? If not, *wait is set to the jiffies until the earliest
+ * one is (capped by the caller's value).
+ */
+static bool thp_queue_due(long *wait)
 {
 	struct thp_entry *e;
 	bool ready = false;
@@ -366,13 +373,22 @@ static bool thp_queue_has_ready(void)
 
 	spin_lock_irqsave(&thp_queue_lock, flags);
 	list_for_each_entry(e, &thp_fifo, fifo) {
-		if (!time_before(jiffies, e->not_before)) {
+		long left = (long)(e->not_before - jiffies);
+
+		if (left <= 0) {
 			ready = true;
 			break;
 		}
+		if (wait && left < *wait)
+			*wait = left;
 	}
 	spin_unlock_irqrestore(&thp_queue_lock, flags);
 	return ready;
+}
+
+static bool thp_queue_has_ready(void)
+{
+	return thp_queue_due(NULL);
 }
 
 static bool thp_queue_empty(void)
@@ -388,6 +404,9 @@ static void thp_worker_sleep(void)
 {
 	long timeout = msecs_to_jiffies(READ_ONCE(scan_sleep_ms));
 
+	/* wake when the earliest entry is due, if before scan_sleep_ms */
+	thp_queue_due(&timeout);
+	timeout = max(timeout, 1L);
 	if (thp_queue_empty())
 		wait_event_freezable(thp_worker_wait, !thp_queue_empty() || kthread_should_stop());
 	else
@@ -540,7 +559,24 @@ int thp_retry_init(void)
 }
 
 /**
- * thp_retry_exit() - stop the worker and free every entry and slot
+ * thp_retry_stop_worker() - stop the worker, keep the queue
+ *
+ * Context: module unload, before the hooks go. The worker calls into probed
+ * kernel functions (the kernel engine calls collapse_pte_mapped_thp(), which
+ * carries a kretprobe): stopping it first means no call of ours is in flight
+ * while a probe on it is being removed. Hooks may still enqueue until they
+ * are gone; thp_retry_exit() frees those entries.
+ */
+void thp_retry_stop_worker(void)
+{
+	if (!thp_worker)
+		return;
+	kthread_stop(thp_worker);
+	WRITE_ONCE(thp_worker, NULL);
+}
+
+/**
+ * thp_retry_exit() - stop the worker if still running, free every entry and slot
  *
  * Context: module unload; hooks are already unregistered, so nothing can
  * enqueue any more.
@@ -553,8 +589,7 @@ void thp_retry_exit(void)
 	unsigned long flags;
 	int bkt;
 
-	kthread_stop(thp_worker);
-	WRITE_ONCE(thp_worker, NULL);
+	thp_retry_stop_worker();
 	for (;;) {
 		mm = NULL;
 		spin_lock_irqsave(&thp_queue_lock, flags);

@@ -6,7 +6,8 @@
  * anything is registered), then the mechanisms, and the debugfs files and
  * /dev/thp_retry last, once everything they reach exists. Unload runs the list backwards: the
  * files go first (debugfs removal waits for operations in flight), so no
- * request can reach a mechanism that is being torn down.
+ * request can reach a mechanism that is being torn down. The retry worker
+ * stops before the kprobes are removed: it calls into probed functions.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -63,6 +64,7 @@ static void __exit thp_retry_module_exit(void)
 {
 	thp_chardev_exit();
 	thp_debugfs_exit();
+	thp_retry_stop_worker();
 	thp_hooks_exit();
 	thp_uprobe_exit();
 	thp_retry_exit();

@@ -22,6 +22,7 @@ void thp_split_exit(void);
 
 /* khugepaged_retry.c */
 int thp_retry_init(void);
+void thp_retry_stop_worker(void);
 void thp_retry_exit(void);
 
 /* thp_uprobe.c */
