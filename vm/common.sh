@@ -5,6 +5,8 @@
 # THP_ABI_6_1     pin the 6.1 ABI, e.g. 6.1.0-56   (default: newest on the mirror)
 # THP_ABI_6_12    pin the 6.12 ABI, e.g. 6.12.117+deb12
 # THP_TARGETS     targets to run, e.g. "6.12-x86_64 6.1-arm64" (default: all four)
+# THP_ONLY        selftests to run in the guest, e.g. "thp_retry_load,thp_retry_anon"
+#                 (default: all)
 
 THP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 THP_CACHE=${THP_CACHE:-/var/cache/thp_retry}

@@ -35,7 +35,7 @@ mem=${THP_VM_MEM:-3G}
 log "booting $abi ($mode), serial log in $log"
 timeout "${THP_VM_TIMEOUT:-900}" "${qemu[@]}" -m "$mem" -smp 2 -nographic \
 	-no-reboot -kernel "$out/vmlinuz" -initrd "$out/initrd.gz" \
-	-append "console=$console quiet panic=-1 thp_mode=$mode transparent_hugepage=madvise" \
+	-append "console=$console quiet panic=-1 thp_mode=$mode transparent_hugepage=madvise${THP_ONLY:+ thp_only=$THP_ONLY}" \
 	< /dev/null > "$log" 2>&1
 qrc=$?
 # Drop carriage returns and the firmware's terminal escapes.
