@@ -197,7 +197,8 @@ put:
  * @nr_mapped: if not NULL, the number of present PTEs on success
  *
  * Looks up and locks the page-cache THP and checks every PTE under the pmd
- * lock and the PTE lock, changing nothing. Used by the kernel engine before
+ * lock and the PTE lock, changing nothing. Anonymous ranges go to
+ * thp_precheck_anon(). Used by the kernel engine before
  * it calls the kernel, and by "scan" to tell a pte-mapped THP.
  *
  * Context: mmap lock held; may sleep.
@@ -212,6 +213,13 @@ enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vm
 	pte_t *start_pte;
 	int nr = 0;
 
+	if (vma_is_anonymous(vma)) {
+		if (nr_mapped)
+			*nr_mapped = pmd_none(pmdval) ? 0 : HPAGE_PMD_NR;
+		if (pmd_none(pmdval))
+			return thp_req_fail(req, THP_NOT_MAPPED, "nothing mapped");
+		return thp_precheck_anon(req, vma, pmd, pmdval);
+	}
 	if (thp_get_file_thp(req, vma, &folio) != THP_SUCCEEDED) {
 		if (pmd_none(pmdval) && req->result == THP_PAGE_CACHE_MISS)
 			req->result = THP_NOT_MAPPED;
@@ -327,6 +335,8 @@ static enum thp_result thp_collapse_locked(struct thp_req *req, struct vm_area_s
 	bool dirty = false;
 	int nr = 0;
 
+	if (vma_is_anonymous(vma))
+		return thp_collapse_anon_locked(req, vma);
 	if (THP_COLLAPSE_MMAP_WRITE)
 		mmap_assert_write_locked(mm);
 	pmd = thp_req_walk(req, &pmdval);
@@ -405,7 +415,15 @@ enum thp_result thp_collapse_pmd_state(struct thp_req *req, pmd_t pmdval)
  */
 enum thp_result thp_collapse_native(struct thp_req *req)
 {
-	return thp_req_with_vma(req, THP_COLLAPSE_MMAP_WRITE, thp_collapse_locked);
+	req->want_mmap_write = false;
+	thp_req_with_vma(req, THP_COLLAPSE_MMAP_WRITE, thp_collapse_locked);
+	/* an anonymous range needs the write lock where file ranges do not */
+	if (req->want_mmap_write) {
+		req->result = THP_SUCCEEDED;
+		req->detail[0] = '\0';
+		thp_req_with_vma(req, true, thp_collapse_locked);
+	}
+	return req->result;
 }
 
 /**

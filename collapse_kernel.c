@@ -28,6 +28,10 @@ static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
 	pmd_t *pmd, pmdval;
 	int scan;
 
+	/* the kernel copies anonymous THPs (MADV_COLLAPSE); it has no in-place path */
+	if (vma_is_anonymous(vma))
+		return thp_req_fail(req, THP_ANON_UNSUPPORTED,
+				    "the kernel has no in-place anon collapse, use engine=native");
 	pmd = thp_req_walk(req, &pmdval);
 	if (!pmd || thp_collapse_pmd_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;

@@ -32,7 +32,7 @@
 #include <asm/pgalloc.h>
 #include "ksyms.h"
 
-#if !defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
+#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
 /* asm-generic/tlb.h's declaration; x86's asm/tlb.h cannot be included alone. */
 void tlb_remove_table_sync_one(void);
 #endif
@@ -204,6 +204,93 @@ static inline long thp_gup_remote(struct mm_struct *mm, unsigned long start,
 	return get_user_pages_remote(mm, start, nr, flags, pages, NULL);
 #else
 	return get_user_pages_remote(mm, start, nr, flags, pages, NULL, NULL);
+#endif
+}
+
+/* collapse_anon.c: in-place collapse of anonymous THPs. */
+
+/* mm/huge_memory.c, declared only in mm/internal.h on both kernels. */
+pmd_t maybe_pmd_mkwrite(pmd_t pmd, struct vm_area_struct *vma);
+
+/* Make page faults that run under the per-VMA lock (6.4+) wait for us. */
+static inline void thp_vma_start_write(struct vm_area_struct *vma)
+{
+#ifdef THP_HAVE_PER_VMA_LOCK
+	vma_start_write(vma);
+#endif
+}
+
+/*
+ * Wait until no GUP-fast walker (IRQs off, no locks) can still be inside a
+ * page table just detached from its pmd: after this, nobody can take a new
+ * reference to a page through it.
+ */
+static inline void thp_gup_fast_sync(void)
+{
+#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
+	thp_ksym_fn(tlb_remove_table_sync_one)();
+#endif
+}
+
+/* 6.12: an anon THP queued for deferred split because it is partially mapped. */
+static inline bool thp_folio_partially_mapped(struct folio *folio)
+{
+#ifdef THP_HAVE_FOLIO_PARTIALLY_MAPPED
+	return folio_test_partially_mapped(folio);
+#else
+	return false;
+#endif
+}
+
+/*
+ * Install a huge pmd for pages that were mapped (by PTEs) until now. arm64's
+ * set_pmd_at() syncs the icache and MTE tags of newly mapped pages through
+ * mte_sync_tags(), which is not exported; these pages were synced when
+ * their PTEs were set, so set_pmd() is what is left to do. page_table_check
+ * is off in the Debian arm64 configs (a kernel with it on must use
+ * set_pmd_at(), whose check pairs with the PTE clears).
+ */
+static inline void thp_set_huge_pmd(struct mm_struct *mm, unsigned long addr, pmd_t *pmdp,
+				    pmd_t pmd)
+{
+#if defined(CONFIG_ARM64) && defined(CONFIG_ARM64_MTE)
+	BUILD_BUG_ON(IS_ENABLED(CONFIG_PAGE_TABLE_CHECK));
+	set_pmd(pmdp, pmd);
+#else
+	set_pmd_at(mm, addr, pmdp, pmd);
+#endif
+}
+
+/*
+ * Turn the HPAGE_PMD_NR PTE mappings of an anonymous PMD-size folio into one
+ * PMD mapping: rmap, mapcounts, NR_ANON_MAPPED and NR_ANON_THPS.
+ *
+ * 6.8+: folio_remove_rmap_ptes() for all of them in one call, so the folio
+ * never looks partially mapped and is not queued for a deferred split;
+ * then folio_add_anon_rmap_pmd().
+ * 6.1: page_remove_rmap() would queue the THP for a deferred split at its
+ * first subpage, and 6.1's shrinker splits whatever is queued. So the PTE
+ * mapcounts (each exactly 0, i.e. one mapping, checked by the caller) and
+ * NR_ANON_MAPPED are dropped here, and page_add_anon_rmap(RMAP_COMPOUND)
+ * adds the PMD mapping with its counters (and mlock, anon_vma checks).
+ *
+ * Context: folio locked (keeps its memcg stable), PTE table lock held
+ * (preemption off, as the __mod_* counters require).
+ */
+static inline void thp_anon_rmap_ptes_to_pmd(struct folio *folio, struct vm_area_struct *vma,
+					     unsigned long haddr, bool exclusive)
+{
+	rmap_t flags = exclusive ? RMAP_EXCLUSIVE : RMAP_NONE;
+#ifdef THP_HAVE_FOLIO_ADD_ANON_RMAP_PMD
+	thp_ksym_fn(folio_remove_rmap_ptes)(folio, &folio->page, HPAGE_PMD_NR, vma);
+	thp_ksym_fn(folio_add_anon_rmap_pmd)(folio, &folio->page, vma, haddr, flags);
+#else
+	int i;
+
+	for (i = 0; i < HPAGE_PMD_NR; i++)
+		atomic_dec(&folio_page(folio, i)->_mapcount);
+	__mod_lruvec_page_state(&folio->page, NR_ANON_MAPPED, -HPAGE_PMD_NR);
+	thp_ksym_fn(page_add_anon_rmap)(&folio->page, vma, haddr, flags | RMAP_COMPOUND);
 #endif
 }
 

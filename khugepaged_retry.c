@@ -641,7 +641,8 @@ static void thp_scan_vma(struct thp_req *req, struct vm_area_struct *vma)
  *
  * A pte-mapped THP is a PMD range of an eligible file VMA whose PTE table
  * maps, in order, subpages of the one PMD-size page-cache THP at that offset
- * (at least one PTE present). PMD-mapped ranges and anything that is not a
+ * (at least one PTE present), or of a private anonymous VMA whose PTE table
+ * passes thp_precheck_anon(). PMD-mapped ranges and anything that is not a
  * THP are left alone.
  *
  * Context: process context, may sleep; takes the mmap read lock.
@@ -655,7 +656,7 @@ enum thp_result thp_scan(struct thp_req *req)
 	if (mmap_read_lock_killable(req->mm))
 		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
 	for_each_vma(vmi, vma)
-		if (vma->vm_file)
+		if (vma->vm_file || vma_is_anonymous(vma))
 			thp_scan_vma(req, vma);
 	mmap_read_unlock(req->mm);
 	req->result = THP_SUCCEEDED;

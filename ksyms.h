@@ -38,6 +38,7 @@ static inline u32 thp_endbr64_insn(void)
  * @FEAT_KERNEL: the kernel collapse engine
  * @FEAT_HOOK_KHUGEPAGED: the 6.1 khugepaged retry-list hook
  * @FEAT_HOOK_UPROBE: the uprobe write-path hook
+ * @FEAT_ANON: in-place collapse of anonymous THPs (native engine)
  * @THP_NR_FEATURES: number of features
  */
 enum thp_feature {
@@ -47,6 +48,7 @@ enum thp_feature {
 	FEAT_KERNEL,
 	FEAT_HOOK_KHUGEPAGED,
 	FEAT_HOOK_UPROBE,
+	FEAT_ANON,
 	THP_NR_FEATURES,
 };
 

@@ -36,6 +36,17 @@ THP_KSYM(pte_free_defer,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #ifdef THP_HAVE_PTE_OFFSET_MAP_FAILABLE
 THP_KSYM(pte_offset_map_nolock,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
+/* ANON: in-place collapse of anonymous THPs (collapse_anon.c). */
+THP_KSYM(pgtable_trans_huge_deposit,		KS_CALL, FEAT_ANON)
+THP_KSYM(maybe_pmd_mkwrite,			KS_CALL, FEAT_ANON)
+#ifdef THP_HAVE_FOLIO_ADD_ANON_RMAP_PMD
+THP_KSYM(folio_add_anon_rmap_pmd,		KS_CALL, FEAT_ANON)
+#else
+THP_KSYM(page_add_anon_rmap,			KS_CALL, FEAT_ANON)
+#endif
+#if defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
+THP_KSYM(tlb_remove_table_sync_one,		KS_CALL, FEAT_ANON)
+#endif
 /* SPLIT: FOLL_SPLIT_PMD semantics (foll_split_pmd.c). */
 THP_KSYM(__split_huge_pmd,			KS_REQ | KS_CALL, FEAT_SPLIT)
 THP_KSYM(__pte_alloc,				KS_REQ | KS_CALL, FEAT_SPLIT)

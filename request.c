@@ -238,9 +238,10 @@ void thp_req_put_mm(struct thp_req *req)
  * @vma: the VMA at req->addr
  *
  * The VMA must cover the whole aligned range, be a plain file mapping
- * (not hugetlb, DAX, PFN or mixed map), allow THPs, and map the file at a
- * PMD-aligned offset. Sysfs THP settings are not consulted: like upstream
- * collapse_pte_mapped_thp(), a THP already in the page cache is fair game.
+ * (not hugetlb, DAX, PFN or mixed map) at a PMD-aligned offset or private
+ * anonymous memory, and allow THPs. Sysfs THP settings are not consulted:
+ * like upstream collapse_pte_mapped_thp() and MADV_COLLAPSE, a THP that
+ * already exists is fair game.
  *
  * Context: mmap lock held (read or write).
  * Return: THP_SUCCEEDED or the refusal.
@@ -253,15 +254,16 @@ enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vm
 	if (vma->vm_start > req->haddr || vma->vm_end < end)
 		return thp_req_fail(req, THP_VMA_RANGE, "vma %lx-%lx does not cover %lx-%lx",
 				    vma->vm_start, vma->vm_end, req->haddr, end);
-	if (!vma->vm_file || vma_is_dax(vma) || is_vm_hugetlb_page(vma) ||
-	    (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)))
+	if (vma_is_dax(vma) || is_vm_hugetlb_page(vma) ||
+	    (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) ||
+	    (!vma->vm_file && !vma_is_anonymous(vma)))
 		return thp_req_fail(req, THP_VMA_TYPE, "vm_flags %#lx%s", vma->vm_flags,
-				    vma->vm_file ? "" : ", anonymous");
+				    vma->vm_file ? "" : ", special mapping");
 	if (vma->vm_flags & VM_NOHUGEPAGE)
 		return thp_req_fail(req, THP_VMA_NOHUGEPAGE, "madvise(MADV_NOHUGEPAGE)");
 	if (test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
 		return thp_req_fail(req, THP_THP_DISABLED, "prctl(PR_SET_THP_DISABLE)");
-	if (((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff) & (HPAGE_PMD_NR - 1))
+	if (vma->vm_file && ((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff) & (HPAGE_PMD_NR - 1))
 		return thp_req_fail(req, THP_MISALIGNED, "pgoff %#lx at %lx", vma->vm_pgoff,
 				    vma->vm_start);
 	if (userfaultfd_armed(vma))
@@ -341,6 +343,7 @@ enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
 	} else if (write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm)) {
 		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
 	}
+	req->mmap_write = write;
 	vma = vma_lookup(mm, req->addr);
 	if (!vma)
 		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);

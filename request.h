@@ -21,11 +21,16 @@
  * @mm: the target mm, held with mmget() between thp_req_get_mm() and
  *      thp_req_put_mm()
  * @trylock: do not wait for the mmap lock (the retry worker backs off instead)
+ * @mmap_write: thp_req_with_vma() holds the mmap lock for write
+ * @want_mmap_write: set by a mechanism that found it needs the write lock
+ *                   where it was given the read lock; the caller runs it again
  * @result: the outcome
  * @detail: free text that explains a refusal ("pte 5: anon page")
  */
 struct thp_req {
 	bool trylock;
+	bool mmap_write;
+	bool want_mmap_write;
 	pid_t pid;
 	unsigned long addr;
 	unsigned long haddr;
@@ -50,6 +55,11 @@ enum thp_result thp_split(struct thp_req *req);
 
 /* collapse.c: the engine= parameter, and the checks both engines share */
 enum thp_result thp_collapse(struct thp_req *req);
+
+/* collapse_anon.c: in-place collapse of anonymous THPs (native engine) */
+enum thp_result thp_collapse_anon_locked(struct thp_req *req, struct vm_area_struct *vma);
+enum thp_result thp_precheck_anon(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
+				  pmd_t pmdval);
 enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma,
 				 struct folio **foliop);
 enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *start_pte,

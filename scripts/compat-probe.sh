@@ -56,4 +56,8 @@ have MMU_NOTIFIER_END_ONLY_END linux/mmu_notifier.h '__mmu_notifier_invalidate_r
 have RSS_TRACE_COUNT linux/mm.h 'void mm_trace_rss_stat\(struct mm_struct \*mm, int member, long count\)'
 # gone in 6.10 (no user left once khugepaged collapsed under the read lock).
 have MMAP_WRITE_TRYLOCK linux/mmap_lock.h 'static inline bool mmap_write_trylock\('
+# 6.8+: folio_add_anon_rmap_pmd() replaces page_add_anon_rmap(RMAP_COMPOUND).
+have FOLIO_ADD_ANON_RMAP_PMD linux/rmap.h 'void folio_add_anon_rmap_pmd\('
+# 6.12: PG_partially_mapped marks anon THPs queued for a deferred split.
+have FOLIO_PARTIALLY_MAPPED linux/page-flags.h 'FOLIO_FLAG\(partially_mapped'
 echo "#endif"

@@ -624,84 +624,8 @@ static unsigned long blocker_stop(struct blocker *b)
 	ASSERT_EQ(0, __r) TH_LOG("blocker: %s", strerror(-__r)); \
 } while (0)
 
-/*
- * fork() with a pipe each way. In the child returns 0, @rd and @wr set to the
- * child's ends; in the parent the child's pid (kept for teardown), @rd and
- * @wr set to the parent's ends.
- */
-static pid_t kid_fork(struct __test_metadata *_metadata, struct qctx *c, int *rd, int *wr)
-{
-	int up[2], down[2], i;
-	pid_t pid;
-
-	for (i = 0; i < MAX_KIDS && c->kids[i]; i++)
-		;
-	ASSERT_LT(i, MAX_KIDS);
-	ASSERT_EQ(0, pipe2(up, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(down, O_CLOEXEC));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	ASSERT_LE(0, pid) TH_LOG("fork: %s", strerror(errno));
-	if (!pid) {
-		close(up[0]);
-		close(down[1]);
-		*rd = down[0];
-		*wr = up[1];
-		return 0;
-	}
-	c->kids[i] = pid;
-	close(up[1]);
-	close(down[0]);
-	*rd = up[0];
-	*wr = down[1];
-	return pid;
-}
-
-/* Reap @pid, forget it; returns its wait status. */
-static int kid_wait(struct qctx *c, pid_t pid)
-{
-	int status = -1, i;
-
-	if (waitpid(pid, &status, 0) != pid)
-		status = -1;
-	for (i = 0; i < MAX_KIDS; i++)
-		if (c->kids[i] == pid)
-			c->kids[i] = 0;
-	return status;
-}
-
-/* Read exactly @len bytes from @fd within @ms; 0 or -1. */
-static int recv_all(int fd, void *buf, size_t len, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if (poll(&pfd, 1, ms) != 1)
-			return -1;
-		n = read(fd, (char *)buf + got, len - got);
-		if (n <= 0)
-			return -1;
-		got += n;
-	}
-	return 0;
-}
-
-static int recv_byte(int fd, int ms)
-{
-	unsigned char ch;
-
-	return recv_all(fd, &ch, 1, ms) ? -1 : ch;
-}
-
-#define KID_OK(status) do { \
-	int __st = (status); \
-	ASSERT_TRUE(WIFEXITED(__st) && WEXITSTATUS(__st) == 0) \
-		TH_LOG("child: wait status %#x (exit code %d)", __st, \
-		       WIFEXITED(__st) ? WEXITSTATUS(__st) : -1); \
-} while (0)
+#define kid_fork(md, c, rd, wr)	thp_kid_fork(md, (c)->kids, MAX_KIDS, rd, wr)
+#define kid_wait(c, pid)	thp_kid_wait((c)->kids, MAX_KIDS, pid)
 
 /* delete_module, retried while something still holds the module; 0 or -errno. */
 static int unload_retry(void)

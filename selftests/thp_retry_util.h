@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -604,4 +605,98 @@ static inline long thp_queue_wait(pid_t pid, unsigned int ms)
 	}
 }
 
+#ifdef TH_LOG	/* helpers for kselftest_harness.h programs */
+
+/* pipe2(O_CLOEXEC) without _GNU_SOURCE. */
+static inline int thp_pipe_cloexec(int fds[2])
+{
+	if (pipe(fds))
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/*
+ * fork() with a pipe each way. In the child returns 0, @rd and @wr set to the
+ * child's ends; in the parent the child's pid (kept in a free slot of @kids
+ * for teardown), @rd and @wr set to the parent's ends. Harness ASSERTs.
+ */
+static inline pid_t thp_kid_fork(struct __test_metadata *_metadata, pid_t *kids, int nkids,
+				 int *rd, int *wr)
+{
+	int up[2], down[2], i;
+	pid_t pid;
+
+	for (i = 0; i < nkids && kids[i]; i++)
+		;
+	ASSERT_LT(i, nkids);
+	ASSERT_EQ(0, thp_pipe_cloexec(up));
+	ASSERT_EQ(0, thp_pipe_cloexec(down));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid) TH_LOG("fork: %s", strerror(errno));
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		*rd = down[0];
+		*wr = up[1];
+		return 0;
+	}
+	kids[i] = pid;
+	close(up[1]);
+	close(down[0]);
+	*rd = up[0];
+	*wr = down[1];
+	return pid;
+}
+
+/* Reap @pid and forget it in @kids (@nkids slots); returns its wait status. */
+static inline int thp_kid_wait(pid_t *kids, int nkids, pid_t pid)
+{
+	int status = -1, i;
+
+	if (waitpid(pid, &status, 0) != pid)
+		status = -1;
+	for (i = 0; i < nkids; i++)
+		if (kids[i] == pid)
+			kids[i] = 0;
+	return status;
+}
+
+/* Read exactly @len bytes from @fd within @ms; 0 or -1. */
+static inline int recv_all(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if (poll(&pfd, 1, ms) != 1)
+			return -1;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+static inline int recv_byte(int fd, int ms)
+{
+	unsigned char ch;
+
+	return recv_all(fd, &ch, 1, ms) ? -1 : ch;
+}
+
+/* A child's wait status says it exited with 0 (harness ASSERT). */
+#define KID_OK(status) do { \
+	int __st = (status); \
+	ASSERT_TRUE(WIFEXITED(__st) && WEXITSTATUS(__st) == 0) \
+		TH_LOG("child: wait status %#x (exit code %d)", __st, \
+		       WIFEXITED(__st) ? WEXITSTATUS(__st) : -1); \
+} while (0)
+
+#endif /* TH_LOG */
 #endif /* THP_RETRY_UTIL_H */

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * collapse_anon.c - in-place collapse of a pte-mapped anonymous THP: the
+ * PTE table that maps subpages 0..511 of one PMD-size anonymous folio is
+ * replaced by one PMD that maps the same folio. Same PFNs, no allocation,
+ * no copy. Upstream has no such path: khugepaged and MADV_COLLAPSE
+ * allocate a new THP and copy 2 MiB into it (and fail when no free 2 MiB
+ * block is left).
+ *
+ * What is collapsed: a private anonymous VMA (not mlocked, no userfaultfd)
+ * that covers the PMD range, whose 512 PTEs are all present and map
+ * subpage i of one anonymous PMD-size folio at PTE i, where
+ *   - every subpage is mapped exactly once (by these PTEs) and the folio
+ *     not at all by a PMD: no other process shares it (fork);
+ *   - the folio's references are exactly its 512 mappings (plus ours):
+ *     no GUP pin or reference (vmsplice, O_DIRECT, migration in progress);
+ *   - it is not in the swap cache and (6.12) not marked partially mapped;
+ *   - the PTEs agree on write and on anon-exclusive (all subpages
+ *     exclusive, or none and all read-only), carry no uffd-wp bit and no
+ *     NUMA hint.
+ * The PMD is writable when the PTEs were, dirty / young / soft-dirty when
+ * any PTE was. Everything else is refused with its reason, nothing changed.
+ *
+ * Locking, as khugepaged's collapse_huge_page() on both kernels:
+ *
+ *   mmap_lock write          no fault (6.1), no fork, no VMA change, no
+ *                            MADV_DONTNEED; 6.12 asks the caller to retry
+ *                            with the write lock (want_mmap_write)
+ *     vma_start_write()      6.12: page faults under the per-VMA lock wait
+ *     folio lock             no migration, reclaim or split of the folio
+ *       anon_vma write       no rmap walker inside the range
+ *         mmu notifier start/end
+ *           pmd lock: pmdp_collapse_flush() detaches the PTE table and
+ *           flushes the TLB; then GUP-fast is waited for, and the table is
+ *           checked under its own lock. A refusal puts the table back
+ *           (pmd_populate, as upstream does when isolation fails); success
+ *           clears it, moves the rmap from 512 PTEs to one PMD, deposits
+ *           the table (a later PMD split takes it back) and sets the PMD.
+ *
+ * Checking after the detach is what makes the reference count conclusive:
+ * with the pmd clear and GUP-fast drained, no new reference to the folio
+ * can appear through this table while we look.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>		/* before huge_mm.h */
+#include <linux/huge_mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pagemap.h>
+#include <linux/rmap.h>
+#include <linux/swap.h>		/* before swapops.h */
+#include <linux/swapops.h>
+
+#include "compat.h"
+#include "ksyms.h"
+#include "request.h"
+
+/* What the PTEs of the range say, gathered by thp_anon_check_ptes(). */
+struct thp_anon_bits {
+	bool write;
+	bool exclusive;
+	bool dirty;
+	bool young;
+	bool soft_dirty;
+};
+
+/* Every PTE present and mapping subpage i of @folio, bits that agree. */
+static enum thp_result thp_anon_check_ptes(struct thp_req *req, struct folio *folio,
+					   pte_t *start_pte, struct thp_anon_bits *b)
+{
+	int i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		pte_t ptent = ptep_get(start_pte + i);
+		struct page *page = folio_page(folio, i);
+		unsigned long pfn;
+		bool w, excl;
+
+		if (pte_none(ptent))
+			return thp_req_fail(req, THP_PTE_NONE, "pte %d: none (zapped)", i);
+		if (!pte_present(ptent))
+			return thp_req_fail(req, THP_PTE_NONPRESENT, "pte %d: %s", i,
+					    is_migration_entry(pte_to_swp_entry(ptent)) ?
+					    "migration entry" : "swap or marker entry");
+		if (pte_special(ptent))
+			return thp_req_fail(req, THP_PTE_SPECIAL, "pte %d: special", i);
+		pfn = pte_pfn(ptent);
+		if (pfn != folio_pfn(folio) + i)
+			return thp_req_fail(req, THP_PTE_OTHER, "pte %d: pfn %#lx, expected %#lx",
+					    i, pfn, folio_pfn(folio) + i);
+		if (pte_protnone(ptent))
+			return thp_req_fail(req, THP_PTE_BITS, "pte %d: NUMA hinting", i);
+		if (pte_uffd_wp(ptent))
+			return thp_req_fail(req, THP_PTE_BITS, "pte %d: uffd-wp", i);
+		w = pte_write(ptent);
+		excl = PageAnonExclusive(page);
+		if (!i) {
+			b->write = w;
+			b->exclusive = excl;
+		} else if (w != b->write) {
+			return thp_req_fail(req, THP_PTE_BITS, "pte %d: write %d, pte 0: write %d",
+					    i, w, b->write);
+		} else if (excl != b->exclusive) {
+			return thp_req_fail(req, THP_ANON_NOT_EXCLUSIVE,
+					    "subpage %d: anon-exclusive %d, subpage 0: %d", i, excl,
+					    b->exclusive);
+		}
+		b->dirty |= pte_dirty(ptent);
+		b->young |= pte_young(ptent);
+		b->soft_dirty |= pte_soft_dirty(ptent);
+	}
+	if (b->write && !b->exclusive)
+		return thp_req_fail(req, THP_ANON_NOT_EXCLUSIVE,
+				    "writable PTEs map a folio that is not anon-exclusive");
+	return THP_SUCCEEDED;
+}
+
+/*
+ * The folio is ours alone: mapped once per subpage (by the PTEs checked
+ * above), never by a PMD, referenced by nothing but those mappings and @refs
+ * references of our own.
+ */
+static enum thp_result thp_anon_check_mapped(struct thp_req *req, struct folio *folio, int refs)
+{
+	int i, expected = HPAGE_PMD_NR + refs;
+
+	if (folio_entire_mapcount(folio))
+		return thp_req_fail(req, THP_ANON_SHARED, "folio also mapped by a PMD");
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		int mapcount = atomic_read(&folio_page(folio, i)->_mapcount) + 1;
+
+		if (mapcount != 1)
+			return thp_req_fail(req, THP_ANON_SHARED,
+					    "subpage %d mapped %d times (fork)", i, mapcount);
+	}
+	if (folio_maybe_dma_pinned(folio))
+		return thp_req_fail(req, THP_FOLIO_PINNED, "pinned (FOLL_PIN)");
+	if (folio_ref_count(folio) != expected)
+		return thp_req_fail(req, THP_FOLIO_PINNED, "refcount %d, expected %d (GUP or "
+				    "another holder)", folio_ref_count(folio), expected);
+	return THP_SUCCEEDED;
+}
+
+/* mm/internal.h's folio_anon_vma(). Context: folio locked or mapped. */
+static struct anon_vma *thp_folio_anon_vma(struct folio *folio)
+{
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+
+	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
+		return NULL;
+	return (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+}
+
+/* The folio itself: anonymous, PMD-size, at the right place, settled. */
+static enum thp_result thp_anon_check_folio(struct thp_req *req, struct vm_area_struct *vma,
+					    struct folio *folio)
+{
+	struct anon_vma *av;
+
+	if (!folio_test_anon(folio) || folio_test_ksm(folio))
+		return thp_req_fail(req, THP_PTE_OTHER, "pte 0: not an anonymous page");
+	if (folio_order(folio) != HPAGE_PMD_ORDER)
+		return thp_req_fail(req, THP_NOT_THP, "pte 0: order %u folio",
+				    folio_order(folio));
+	av = thp_folio_anon_vma(folio);
+	if (folio->index != linear_page_index(vma, req->haddr) || !av ||
+	    av->root != vma->anon_vma->root)
+		return thp_req_fail(req, THP_PTE_OTHER, "folio of another anon_vma or offset");
+	if (folio_test_swapcache(folio))
+		return thp_req_fail(req, THP_FOLIO_STATE, "in the swap cache");
+	if (thp_folio_partially_mapped(folio))
+		return thp_req_fail(req, THP_FOLIO_STATE, "queued for split as partially mapped");
+	return THP_SUCCEEDED;
+}
+
+/*
+ * The folio that PTE 0 maps, with a reference, if it is the head of a
+ * folio. Context: mmap lock held.
+ */
+static enum thp_result thp_anon_first_folio(struct thp_req *req, pmd_t *pmd, pmd_t pmdval,
+					    struct folio **foliop)
+{
+	struct mm_struct *mm = req->mm;
+	spinlock_t *pml, *ptl = NULL;
+	struct folio *folio = NULL;
+	pte_t *pte, ptent;
+
+	pml = pmd_lock(mm, pmd);
+	pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
+	      thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
+	if (!pte) {
+		spin_unlock(pml);
+		return thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+	}
+	thp_ptl_lock_nested(pml, ptl);
+	ptent = ptep_get(pte);
+	if (pte_none(ptent)) {
+		thp_req_fail(req, THP_PTE_NONE, "pte 0: none (zapped)");
+	} else if (!pte_present(ptent)) {
+		thp_req_fail(req, THP_PTE_NONPRESENT, "pte 0: swap, migration or marker entry");
+	} else if (pte_special(ptent) || !pfn_valid(pte_pfn(ptent))) {
+		thp_req_fail(req, THP_PTE_SPECIAL, "pte 0: special");
+	} else {
+		struct page *page = pfn_to_page(pte_pfn(ptent));
+
+		folio = page_folio(page);
+		if (&folio->page != page) {
+			thp_req_fail(req, THP_PTE_OTHER, "pte 0: subpage %ld of a folio",
+				     folio_page_idx(folio, page));
+			folio = NULL;
+		} else {
+			/* mapped, so it has references; the PTL keeps it mapped */
+			folio_get(folio);
+		}
+	}
+	thp_pte_unmap(pte);
+	thp_ptl_unlock_nested(pml, ptl);
+	spin_unlock(pml);
+	*foliop = folio;
+	return folio ? THP_SUCCEEDED : req->result;
+}
+
+/* The VMA rules that only anonymous ranges have. */
+static enum thp_result thp_anon_check_vma(struct thp_req *req, struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & VM_LOCKED)
+		return thp_req_fail(req, THP_VMA_MLOCKED, "mlocked VMA");
+	if (!vma->anon_vma)
+		return thp_req_fail(req, THP_NOT_MAPPED, "no anonymous memory faulted in");
+	return THP_SUCCEEDED;
+}
+
+/**
+ * thp_precheck_anon() - read-only check of an anonymous range
+ * @req: the request
+ * @vma: the anonymous VMA, checked by thp_req_check_vma()
+ * @pmd: the pmd of the range
+ * @pmdval: its value, a PTE table
+ *
+ * The checks of thp_collapse_anon_locked() without the detach, so the
+ * reference count can still change right after. Used by "scan".
+ *
+ * Context: mmap lock held (read is enough); may sleep.
+ * Return: THP_SUCCEEDED when the range looks collapsible, else the refusal.
+ */
+enum thp_result thp_precheck_anon(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
+				  pmd_t pmdval)
+{
+	struct mm_struct *mm = req->mm;
+	spinlock_t *pml, *ptl = NULL;
+	struct thp_anon_bits bits;
+	struct folio *folio;
+	pte_t *start_pte;
+
+	mmap_assert_locked(mm);
+	if (thp_anon_check_vma(req, vma) != THP_SUCCEEDED ||
+	    thp_anon_first_folio(req, pmd, pmdval, &folio) != THP_SUCCEEDED)
+		return req->result;
+	if (thp_anon_check_folio(req, vma, folio) != THP_SUCCEEDED)
+		goto put;
+	pml = pmd_lock(mm, pmd);
+	start_pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
+		    thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
+	if (!start_pte) {
+		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+	} else {
+		thp_ptl_lock_nested(pml, ptl);
+		if (thp_anon_check_ptes(req, folio, start_pte, &bits) == THP_SUCCEEDED)
+			thp_anon_check_mapped(req, folio, 1);
+		thp_pte_unmap(start_pte);
+		thp_ptl_unlock_nested(pml, ptl);
+	}
+	spin_unlock(pml);
+put:
+	folio_put(folio);
+	return req->result;
+}
+
+/* The PMD that maps @folio with what the PTEs said. */
+static pmd_t thp_anon_mk_pmd(struct folio *folio, struct vm_area_struct *vma,
+			     const struct thp_anon_bits *b)
+{
+	pmd_t entry = mk_huge_pmd(&folio->page, vma->vm_page_prot);
+
+	if (b->dirty)
+		entry = pmd_mkdirty(entry);
+	if (b->write)
+		entry = thp_ksym_fn(maybe_pmd_mkwrite)(entry, vma);
+	entry = b->young ? pmd_mkyoung(entry) : pmd_mkold(entry);
+	if (b->soft_dirty)
+		entry = pmd_mksoft_dirty(entry);
+	return entry;
+}
+
+/*
+ * Under the mmap write lock, the folio lock and the anon_vma lock, with the
+ * mmu notifier started: detach, check, then put back or collapse.
+ */
+static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_struct *vma,
+					   struct folio *folio, pmd_t *pmd, pmd_t pmdval)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *pml, *ptl = NULL;
+	struct thp_anon_bits bits;
+	pte_t *start_pte;
+	pmd_t old, entry;
+	unsigned long addr;
+	int i;
+
+	pml = pmd_lock(mm, pmd);
+	start_pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
+		    thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
+	if (!start_pte) {
+		spin_unlock(pml);
+		return thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+	}
+	/* detach the table: no TLB entry, no hardware walk, no GUP-fast into it */
+	old = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
+	spin_unlock(pml);
+	thp_gup_fast_sync();
+
+	spin_lock(ptl);
+	if (thp_anon_check_ptes(req, folio, start_pte, &bits) != THP_SUCCEEDED ||
+	    thp_anon_check_mapped(req, folio, 1) != THP_SUCCEEDED) {
+		spin_unlock(ptl);
+		/* put the table back as it was: nothing has been changed */
+		pml = pmd_lock(mm, pmd);
+		pmd_populate(mm, pmd, pmd_pgtable(old));
+		spin_unlock(pml);
+		goto unmap;
+	}
+	for (i = 0, addr = req->haddr; i < HPAGE_PMD_NR; i++, addr += PAGE_SIZE)
+		ptep_get_and_clear(mm, addr, start_pte + i);
+	thp_anon_rmap_ptes_to_pmd(folio, vma, req->haddr, bits.exclusive);
+	/* a PMD-mapped THP keeps PG_anon_exclusive on its head page only */
+	if (bits.exclusive)
+		for (i = 1; i < HPAGE_PMD_NR; i++)
+			ClearPageAnonExclusive(folio_page(folio, i));
+	spin_unlock(ptl);
+
+	entry = thp_anon_mk_pmd(folio, vma, &bits);
+	pml = pmd_lock(mm, pmd);
+	/* the emptied table stays with the PMD for a later split (mm nr_ptes unchanged) */
+	thp_ksym_fn(pgtable_trans_huge_deposit)(mm, pmd, pmd_pgtable(old));
+	thp_set_huge_pmd(mm, req->haddr, pmd, entry);
+	update_mmu_cache_pmd(vma, req->haddr, pmd);
+	spin_unlock(pml);
+	/* one reference per PTE mapping before, one for the PMD mapping now */
+	folio_ref_sub(folio, HPAGE_PMD_NR - 1);
+	req->result = THP_SUCCEEDED;
+unmap:
+	thp_pte_unmap(start_pte);
+	return req->result;
+}
+
+/**
+ * thp_collapse_anon_locked() - collapse an anonymous range in place
+ * @req: the request
+ * @vma: the anonymous VMA, checked by thp_req_check_vma()
+ *
+ * See the top of this file for what is collapsed and how.
+ *
+ * Context: mmap lock held for write; with the read lock it only sets
+ * req->want_mmap_write and returns, for the caller to come back.
+ * Return: THP_SUCCEEDED or the refusal.
+ */
+enum thp_result thp_collapse_anon_locked(struct thp_req *req, struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = req->mm;
+	struct mmu_notifier_range range;
+	struct folio *folio;
+	pmd_t *pmd, pmdval;
+
+	if (!thp_feature_enabled(FEAT_ANON))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE,
+				    "anon-inplace disabled, see features");
+	if (!req->mmap_write) {
+		req->want_mmap_write = true;
+		return thp_req_fail(req, THP_LOCK_CONTENDED, "anonymous range: mmap write lock");
+	}
+	mmap_assert_write_locked(mm);
+	if (thp_anon_check_vma(req, vma) != THP_SUCCEEDED)
+		return req->result;
+	pmd = thp_req_walk(req, &pmdval);
+	if (!pmd || thp_collapse_pmd_state(req, pmdval) != THP_SUCCEEDED)
+		return req->result;
+	if (pmd_none(pmdval))
+		return thp_req_fail(req, THP_NOT_MAPPED, "nothing mapped in %lx-%lx",
+				    req->haddr, req->haddr + HPAGE_PMD_SIZE);
+
+	thp_vma_start_write(vma);
+	if (thp_anon_first_folio(req, pmd, pmdval, &folio) != THP_SUCCEEDED)
+		return req->result;
+	if (!folio_trylock(folio)) {
+		if (req->trylock) {
+			thp_req_fail(req, THP_FOLIO_LOCKED, "folio locked");
+			goto put;
+		}
+		if (folio_lock_killable(folio)) {
+			thp_req_fail(req, THP_INTERRUPTED, "waiting for the folio lock");
+			goto put;
+		}
+	}
+	if (thp_anon_check_folio(req, vma, folio) != THP_SUCCEEDED)
+		goto unlock;
+
+	anon_vma_lock_write(vma->anon_vma);
+	thp_mmu_range_init(&range, vma, req->haddr, req->haddr + HPAGE_PMD_SIZE);
+	thp_mmu_notifier_start(&range);
+	thp_anon_swap_table(req, vma, folio, pmd, pmdval);
+	thp_mmu_notifier_end(&range);
+	anon_vma_unlock_write(vma->anon_vma);
+unlock:
+	folio_unlock(folio);
+put:
+	folio_put(folio);
+	return req->result;
+}
