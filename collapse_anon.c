@@ -15,10 +15,9 @@
  *   - the folio's references are exactly its 512 mappings (plus ours):
  *     no GUP pin or reference (vmsplice, O_DIRECT, migration in progress);
  *   - it is not in the swap cache and (6.12) not marked partially mapped;
- *   - the PTEs agree on write and on anon-exclusive (all subpages
- *     exclusive, or none and all read-only), carry no uffd-wp bit and no
- *     NUMA hint.
- * The PMD is writable when the PTEs were, dirty / young / soft-dirty when
+ *   - the subpages agree on anon-exclusive (all exclusive, or none and all
+ *     PTEs read-only); no PTE carries uffd-wp or a NUMA hint.
+ * The PMD is writable when every PTE was, dirty / young / soft-dirty when
  * any PTE was. Everything else is refused with its reason, nothing changed.
  *
  * Locking, as khugepaged's collapse_huge_page() on both kernels:
@@ -58,6 +57,7 @@
 /* What the PTEs of the range say, gathered by thp_anon_check_ptes(). */
 struct thp_anon_bits {
 	bool write;
+	bool mixed_write;
 	bool exclusive;
 	bool dirty;
 	bool young;
@@ -98,19 +98,26 @@ static enum thp_result thp_anon_check_ptes(struct thp_req *req, struct folio *fo
 		if (!i) {
 			b->write = w;
 			b->exclusive = excl;
-		} else if (w != b->write) {
-			return thp_req_fail(req, THP_PTE_BITS, "pte %d: write %d, pte 0: write %d",
-					    i, w, b->write);
+			b->mixed_write = false;
 		} else if (excl != b->exclusive) {
 			return thp_req_fail(req, THP_ANON_NOT_EXCLUSIVE,
 					    "subpage %d: anon-exclusive %d, subpage 0: %d", i, excl,
 					    b->exclusive);
 		}
+		if (i && w != b->write)
+			b->mixed_write = true;
+		b->write &= w;
 		b->dirty |= pte_dirty(ptent);
 		b->young |= pte_young(ptent);
 		b->soft_dirty |= pte_soft_dirty(ptent);
 	}
-	if (b->write && !b->exclusive)
+	/*
+	 * Some PTEs writable, some not (6.1's mprotect() back to PROT_WRITE
+	 * leaves clean PTEs read-only): the PMD is read-only, and the next
+	 * write reuses the exclusive folio in place. A folio that is not
+	 * anon-exclusive may not be mapped writable at all.
+	 */
+	if ((b->write || b->mixed_write) && !b->exclusive)
 		return thp_req_fail(req, THP_ANON_NOT_EXCLUSIVE,
 				    "writable PTEs map a folio that is not anon-exclusive");
 	return THP_SUCCEEDED;

@@ -30,6 +30,7 @@
 #include <sys/uio.h>
 
 #include "thp_retry_util.h"
+#include "thp_bench.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE		25
@@ -57,40 +58,6 @@ static int die(const char *what, int err)
 	printf("# bench: setup failed: %s: %s\n", what, strerror(err));
 	cleanup();
 	return 1;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median of @n samples (sorted in place); -1 when there are none. */
-static double median(double *v, int n)
-{
-	if (!n)
-		return -1;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static const char *fmt_us(double us, char *buf, size_t size)
-{
-	if (us < 0)
-		snprintf(buf, size, "n/a");
-	else
-		snprintf(buf, size, "%.1f", us);
-	return buf;
-}
-
-static const char *fmt_ratio(double a, double b, char *buf, size_t size)
-{
-	if (a < 0 || b <= 0)
-		snprintf(buf, size, "n/a");
-	else
-		snprintf(buf, size, "%.2f", a / b);
-	return buf;
 }
 
 /* Time one request on @name in microseconds; -1 if it did not succeed. */

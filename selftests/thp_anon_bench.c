@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_anon_bench - in-place anonymous collapse against MADV_COLLAPSE.
+ *
+ * Not a test: prints "# bench: " lines and exits 0, or 1 when it cannot set
+ * up (module not loaded, no anonymous THP).
+ *
+ * Section 1, speed: 2 * N PMD ranges of anonymous THPs are made pte-mapped
+ * with the module's "split"; then, alternating, one range is collapsed with
+ * "collapse" (engine=native, in place) and the next with
+ * madvise(MADV_COLLAPSE) (a new THP, 2 MiB copied). Each call is timed
+ * alone (CLOCK_MONOTONIC); medians in microseconds, and how many ranges
+ * each left PMD-mapped and at their old PFN.
+ *
+ * Section 2, fragmented memory: 2 * M more ranges are made pte-mapped, then
+ * guest memory is fragmented so that no free 2 MiB block is left: two
+ * regions are faulted in page by page, alternately (neighbouring physical
+ * pages go to different regions), one is mlocked with
+ * vm.compact_unevictable_allowed=0 so compaction cannot move it, the other
+ * is unmapped. The success rate of both methods follows.
+ *
+ * Usage (guest, as root, thp_retry loaded): thp_anon_bench [N] [M]
+ */
+#define _GNU_SOURCE
+#include <sys/resource.h>
+
+#include "thp_retry_util.h"
+#include "thp_bench.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+#define MAX_RANGES	256
+#define COMPACT_UNEVICTABLE	"/proc/sys/vm/compact_unevictable_allowed"
+
+static char khd_sleep[32], unevictable[16];
+
+static void cleanup(void)
+{
+	thp_khugepaged_resume(khd_sleep);
+	if (unevictable[0])
+		thp_write_file(COMPACT_UNEVICTABLE, unevictable);
+}
+
+static int die(const char *what, int err)
+{
+	printf("# bench: setup failed: %s: %s\n", what, strerror(err));
+	cleanup();
+	return 1;
+}
+
+/* Head PFN of the range at @p, 0 if it is not one whole THP. */
+static uint64_t head_pfn(void *p, size_t nr)
+{
+	uint64_t head = 0;
+	char why[160];
+
+	return thp_range_is_thp(getpid(), p, nr, &head, why, sizeof(why)) ? head : 0;
+}
+
+/* Is the range at @p (alone in its VMA) mapped by one PMD? */
+static bool pmd_mapped(char *p)
+{
+	return thp_smaps_kb(getpid(), p, "AnonHugePages") > 0;
+}
+
+struct run {
+	double us[MAX_RANGES];
+	int ok, failed, moved;
+	char last_err[128];
+};
+
+/*
+ * @n ranges at @p made pte-mapped by "split"; each gets its own VMA first
+ * (an mprotect'ed guard page in between), so that smaps can tell one range
+ * from the next.
+ */
+static int make_ranges(char *p, size_t pmd, int n, uint64_t *heads)
+{
+	size_t nr = pmd / sysconf(_SC_PAGESIZE);
+	char res[256];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *r = p + 2 * i * pmd;
+
+		heads[i] = head_pfn(r, nr);
+		if (!heads[i])
+			return i;
+		if (thp_request("split", getpid(), r, res, sizeof(res)))
+			return i;
+	}
+	return n;
+}
+
+static void collapse_one(char *r, size_t pmd, bool native, uint64_t head, struct run *run)
+{
+	size_t nr = pmd / sysconf(_SC_PAGESIZE);
+	char res[256];
+	uint64_t t0, t1, now;
+	int ret;
+
+	t0 = thp_now_ns();
+	if (native)
+		ret = thp_request("collapse", getpid(), r, res, sizeof(res));
+	else
+		ret = madvise(r, pmd, MADV_COLLAPSE) ? -errno : 0;
+	t1 = thp_now_ns();
+	if (ret || !pmd_mapped(r)) {
+		run->failed++;
+		snprintf(run->last_err, sizeof(run->last_err), "%.100s",
+			 ret ? (native ? res : strerror(-ret)) : "not PMD-mapped");
+		return;
+	}
+	now = head_pfn(r, nr);
+	if (now != head)
+		run->moved++;
+	run->us[run->ok++] = (t1 - t0) / 1000.0;
+}
+
+/* 2 * @n ranges: even ones native, odd ones MADV_COLLAPSE. */
+static void collapse_all(char *p, size_t pmd, int n, const uint64_t *heads, struct run *nat,
+			 struct run *madv)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		collapse_one(p + 2 * i * pmd, pmd, !(i & 1), heads[i], i & 1 ? madv : nat);
+}
+
+static void report(const char *what, struct run *nat, struct run *madv)
+{
+	char a[32], b[32], c[32];
+	double mn = median(nat->us, nat->ok), mm = median(madv->us, madv->ok);
+
+	printf("# bench: anon %s: native ok=%d/%d moved=%d median_us=%s, madv_collapse "
+	       "ok=%d/%d moved=%d median_us=%s, ratio_madv_over_native=%s\n", what, nat->ok,
+	       nat->ok + nat->failed, nat->moved, fmt_us(mn, a, sizeof(a)), madv->ok,
+	       madv->ok + madv->failed, madv->moved, fmt_us(mm, b, sizeof(b)),
+	       fmt_ratio(mm, mn, c, sizeof(c)));
+	if (nat->failed)
+		printf("# bench: anon %s: native last failure: %s\n", what, nat->last_err);
+	if (madv->failed)
+		printf("# bench: anon %s: madv_collapse last failure: %s\n", what,
+		       madv->last_err);
+}
+
+/* Free memory in bytes, from /proc/meminfo. */
+static long long mem_free(void)
+{
+	char buf[4096], *l;
+
+	if (thp_read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	l = strstr(buf, "MemFree:");
+	return l ? atoll(l + 8) * 1024 : -1;
+}
+
+/* Free 2 MiB (order >= 9) blocks, from /proc/buddyinfo. */
+static long free_pmd_blocks(void)
+{
+	char buf[4096], *l;
+	long total = 0;
+
+	if (thp_read_file("/proc/buddyinfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (l = strstr(buf, "zone"); l; l = strstr(l, "zone")) {
+		long v[11] = { 0 };
+		int k;
+
+		l += 4;
+		while (*l == ' ')
+			l++;
+		while (*l && *l != ' ')
+			l++;
+		for (k = 0; k < 11; k++)
+			v[k] = strtol(l, &l, 10);
+		total += v[9] + 2 * v[10];
+	}
+	return total;
+}
+
+/*
+ * Leave no free 2 MiB block: returns the locked region (kept until the end)
+ * or NULL; *len its size.
+ */
+static char *fragment(size_t *len)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	long long avail = mem_free() - (96LL << 20);
+	size_t half, i;
+	char *a, *b;
+
+	if (avail < (64LL << 20))
+		return NULL;
+	half = (avail / 2) & ~(ps - 1);
+	a = mmap(NULL, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		return NULL;
+	madvise(a, half, MADV_NOHUGEPAGE);
+	madvise(b, half, MADV_NOHUGEPAGE);
+	for (i = 0; i < half; i += ps) {
+		a[i] = 1;
+		b[i] = 1;
+	}
+	if (mlock(a, half))
+		printf("# bench: mlock: %s (compaction may undo the fragmentation)\n",
+		       strerror(errno));
+	munmap(b, half);
+	*len = half;
+	return a;
+}
+
+int main(int argc, char **argv)
+{
+	static uint64_t heads[2 * MAX_RANGES];
+	static struct run nat, madv, fnat, fmadv;
+	int n = argc > 1 ? atoi(argv[1]) : 16, m = argc > 2 ? atoi(argv[2]) : 16;
+	long pmd = thp_pmd_size();
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	size_t flen = 0;
+	char *p, *q, *frag;
+	int got, fgot, i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (n < 2 || n > MAX_RANGES)
+		n = 16;
+	if (m < 2 || m > MAX_RANGES)
+		m = 16;
+	if (access(THP_DEBUGFS "/collapse", F_OK))
+		return die(THP_DEBUGFS "/collapse", errno);
+	if (pmd <= 0)
+		return die("hpage_pmd_size", EINVAL);
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	thp_khugepaged_pause(khd_sleep, sizeof(khd_sleep));
+	if (thp_set_engine("native"))
+		return die("engine=native", EINVAL);
+
+	/* ranges 2i are THPs, 2i+1 guard PMDs that keep the VMAs apart */
+	p = thp_map_aligned(2 * (n + m) * pmd, pmd, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return die("mmap", errno);
+	for (i = 0; i < n + m; i++) {
+		char *r = p + 2 * i * pmd;
+
+		madvise(r, pmd, MADV_HUGEPAGE);
+		memset(r, 0x40 + (i & 31), pmd);
+		mprotect(r + pmd, pmd, PROT_NONE);
+	}
+	q = p + 2 * n * pmd;
+	got = make_ranges(p, pmd, n, heads);
+	fgot = make_ranges(q, pmd, m, heads + n);
+	if (got < 2)
+		return die("no anonymous THP to split", ENOMEM);
+
+	collapse_all(p, pmd, got, heads, &nat, &madv);
+	report("free_memory", &nat, &madv);
+
+	if (thp_read_file(COMPACT_UNEVICTABLE, unevictable, sizeof(unevictable)) > 0)
+		thp_write_file(COMPACT_UNEVICTABLE, "0");
+	else
+		unevictable[0] = '\0';
+	frag = fragment(&flen);
+	printf("# bench: anon fragmented: %zu MiB locked, MemFree %lld MiB, free 2MiB blocks "
+	       "%ld\n", flen >> 20, mem_free() >> 20, free_pmd_blocks());
+	if (fgot >= 2) {
+		collapse_all(q, pmd, fgot, heads + n, &fnat, &fmadv);
+		report("fragmented", &fnat, &fmadv);
+	} else {
+		printf("# bench: anon fragmented: only %d ranges\n", fgot);
+	}
+	if (frag)
+		munmap(frag, flen);
+	munmap(p, 2 * (n + m) * pmd);
+	cleanup();
+	return 0;
+}
