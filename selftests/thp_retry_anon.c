@@ -385,6 +385,8 @@ TEST_F(anon, refused_with_userfaultfd)
 		close(uffd);
 		uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 		ASSERT_LE(0, uffd);
+		/* the failed call zeroed the struct */
+		api.api = UFFD_API;
 		api.features = 0;
 		ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api)) TH_LOG("UFFDIO_API: %s",
 								  strerror(errno));
