@@ -3,6 +3,8 @@
 # make [KDIR=<kernel build dir>]   build thp_retry.ko (kbuild reads Kbuild)
 # make demo                        boot x86_64 6.12 in QEMU and show the module at work
 # make check                       all tests on the four targets, in QEMU
+# make check-debug                 all tests + stress on a debug 6.12 x86_64 kernel
+#                                  (KASAN, lockdep, DEBUG_VM, kmemleak; built once)
 # make clean
 # make install [INSTALL_MOD_DIR=extra]     modules_install into /lib/modules/<ver>/
 #
@@ -26,4 +28,7 @@ demo:
 check:
 	vm/check.sh
 
-.PHONY: all modules clean install demo check
+check-debug:
+	vm/check-debug.sh
+
+.PHONY: all modules clean install demo check check-debug

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # build-target.sh SERIES ARCH
+# (SERIES 6.12-debug: the debug tier's kernel from debug-kernel.sh)
 #
 # Builds thp_retry.ko (W=1 and sparse C=1; any warning fails the build), the static
 # selftests for one target into $THP_CACHE/build/ABI-ARCH, and packs the
@@ -9,7 +10,15 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 series=$1 arch=$2
-kroot=$("$THP_TOP/vm/fetch-kernel.sh" "$series" "$arch")
+case "$series" in
+*-debug)
+	[ "$series-$arch" = 6.12-debug-x86_64 ] || die "the debug tier is 6.12-debug x86_64 only"
+	kroot=$("$THP_TOP/vm/debug-kernel.sh")
+	;;
+*)
+	kroot=$("$THP_TOP/vm/fetch-kernel.sh" "$series" "$arch")
+	;;
+esac
 ksft=$("$THP_TOP/vm/ksft-headers.sh")
 abi=$(cat "$kroot/abi")
 out=$THP_CACHE/build/$abi-$arch

@@ -32,10 +32,20 @@ arm64)
 	;;
 esac
 mem=${THP_VM_MEM:-3G}
+extra=
+timeout=${THP_VM_TIMEOUT:-900}
+case "$series" in
+*-debug)
+	# kmemleak is built in but off until asked for; KASAN and lockdep
+	# make everything several times slower
+	extra=" kmemleak=on"
+	timeout=${THP_VM_TIMEOUT:-5400}
+	;;
+esac
 log "booting $abi ($mode), serial log in $log"
-timeout "${THP_VM_TIMEOUT:-900}" "${qemu[@]}" -m "$mem" -smp 2 -nographic \
+timeout "$timeout" "${qemu[@]}" -m "$mem" -smp 2 -nographic \
 	-no-reboot -kernel "$out/vmlinuz" -initrd "$out/initrd.gz" \
-	-append "console=$console quiet panic=-1 thp_mode=$mode transparent_hugepage=madvise${THP_ONLY:+ thp_only=$THP_ONLY}" \
+	-append "console=$console quiet panic=-1 thp_mode=$mode transparent_hugepage=madvise${THP_ONLY:+ thp_only=$THP_ONLY}$extra" \
 	< /dev/null > "$log" 2>&1
 qrc=$?
 # Drop carriage returns and the firmware's terminal escapes.
@@ -76,7 +86,7 @@ fi
 grep -q '^THP-VM: rmmod ok' "$log"; verdict $? rmmod
 grep -q '^THP-VM: dmesg-end' "$log"; verdict $? shutdown
 splats=$(sed -n '/^THP-VM: dmesg-begin/,/^THP-VM: dmesg-end/p' "$log" |
-	grep -E 'BUG|WARNING|Oops|Bad page|Bad rss-counter|KASAN|kmemleak|possible circular|INFO: task' || true)
+	grep -E 'BUG|WARNING|Oops|Bad page|Bad rss-counter|KASAN|suspected memory leak|possible circular|INFO: task|inconsistent lock state|sleeping function called' || true)
 if [ -n "$splats" ]; then
 	printf '%s\n' "$splats" | sed 's/^/  dmesg: /' >&2
 	echo "fail $name/dmesg-clean"
