@@ -898,12 +898,13 @@ TEST_F_TIMEOUT(queue, scan_finds_exactly, 90)
 			seen[i] = true;
 		}
 		/* engine=kernel has no anonymous collapse */
-		if (i == 3 && !strcmp(c->engine, "kernel"))
+		if (i == 3 && !strcmp(c->engine, "kernel")) {
 			EXPECT_STREQ("anon_not_supported", q[r].res);
-		else
+		} else {
 			EXPECT_TRUE(collapsed_result(q[r].res))
 				TH_LOG("queue_done: %#lx %u %s", q[r].addr, q[r].attempts,
 				       q[r].res);
+		}
 	}
 	EXPECT_EQ(nwant, mine);
 	if (nwant == 4 && strcmp(c->engine, "kernel"))
