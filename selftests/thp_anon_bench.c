@@ -5,19 +5,20 @@
  * Not a test: prints "# bench: " lines and exits 0, or 1 when it cannot set
  * up (module not loaded, no anonymous THP).
  *
- * Section 1, speed: 2 * N PMD ranges of anonymous THPs are made pte-mapped
+ * Section 1, speed: N PMD ranges of anonymous THPs are made pte-mapped
  * with the module's "split"; then, alternating, one range is collapsed with
  * "collapse" (engine=native, in place) and the next with
  * madvise(MADV_COLLAPSE) (a new THP, 2 MiB copied). Each call is timed
  * alone (CLOCK_MONOTONIC); medians in microseconds, and how many ranges
  * each left PMD-mapped and at their old PFN.
  *
- * Section 2, fragmented memory: 2 * M more ranges are made pte-mapped, then
+ * Section 2, fragmented memory: M more ranges are made pte-mapped, then
  * guest memory is fragmented so that no free 2 MiB block is left: two
  * regions are faulted in page by page, alternately (neighbouring physical
  * pages go to different regions), one is mlocked with
  * vm.compact_unevictable_allowed=0 so compaction cannot move it, the other
- * is unmapped. The success rate of both methods follows.
+ * is unmapped; then every 2 MiB block still free is taken by an mlocked
+ * THP. The success rate of both methods follows.
  *
  * Usage (guest, as root, thp_retry loaded): thp_anon_bench [N] [M]
  */
@@ -213,6 +214,36 @@ static char *fragment(size_t *len)
 	return a;
 }
 
+#define MAX_HOGS	1024
+static char *hogs[MAX_HOGS];
+static int nhogs;
+
+/*
+ * Take every free 2 MiB block that is still left (the untouched margin):
+ * THPs faulted in and mlocked until the kernel hands out small pages.
+ */
+static void hog_blocks(size_t pmd)
+{
+	uint64_t pm, kf;
+
+	while (nhogs < MAX_HOGS) {
+		char *h = thp_map_aligned(pmd, pmd, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (h == MAP_FAILED)
+			break;
+		madvise(h, pmd, MADV_HUGEPAGE);
+		h[0] = 1;
+		if (thp_pagemap(getpid(), h, 1, &pm) || !(pm & PM_PRESENT) ||
+		    thp_kpageflags(pm & PM_PFN_MASK, 1, &kf) || !(kf & KPF_THP_BIT)) {
+			munmap(h, pmd);
+			break;
+		}
+		mlock(h, pmd);
+		hogs[nhogs++] = h;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static uint64_t heads[2 * MAX_RANGES];
@@ -264,8 +295,10 @@ int main(int argc, char **argv)
 	else
 		unevictable[0] = '\0';
 	frag = fragment(&flen);
-	printf("# bench: anon fragmented: %zu MiB locked, MemFree %lld MiB, free 2MiB blocks "
-	       "%ld\n", flen >> 20, mem_free() >> 20, free_pmd_blocks());
+	hog_blocks(pmd);
+	printf("# bench: anon fragmented: %zu MiB locked in small pages, %d free THPs taken, "
+	       "MemFree %lld MiB, free 2MiB blocks %ld\n", flen >> 20, nhogs, mem_free() >> 20,
+	       free_pmd_blocks());
 	if (fgot >= 2) {
 		collapse_all(q, pmd, fgot, heads + n, &fnat, &fmadv);
 		report("fragmented", &fnat, &fmadv);
@@ -274,6 +307,8 @@ int main(int argc, char **argv)
 	}
 	if (frag)
 		munmap(frag, flen);
+	for (i = 0; i < nhogs; i++)
+		munmap(hogs[i], pmd);
 	munmap(p, 2 * (n + m) * pmd);
 	cleanup();
 	return 0;
