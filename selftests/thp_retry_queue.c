@@ -1286,7 +1286,7 @@ TEST_F_TIMEOUT(queue_misc, queue_errors, 60)
 	size_t pmd = c->pmd, ps = c->ps, i;
 	pid_t me = getpid(), kid;
 	long long added;
-	char r[512], *p, *a, *h, *m, *sh;
+	char r[512], *p, *h, *m, *sh;
 	int fd, rd, wr, status, n, uffd, ret;
 	siginfo_t si;
 
@@ -1310,9 +1310,6 @@ TEST_F_TIMEOUT(queue_misc, queue_errors, 60)
 	RAW("scan", r, n, EINVAL);
 
 	/* ineligible ranges */
-	a = MAP(pmd, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	memset(a, 1, pmd);
-	QUEUE(me, a, 0);				/* anonymous: eligible */
 	h = MAP(pmd / 2, RW, MAP_SHARED, fd, 0);
 	QUEUE(me, h, EINVAL);					/* short VMA */
 	m = MAP(pmd, RW, MAP_SHARED, fd, ps);
