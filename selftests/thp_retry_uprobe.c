@@ -68,6 +68,7 @@ FIXTURE(up)
 	int probes;		/* probes made, for unique names */
 	char names[4][32];	/* live probes, "" when none */
 	struct kid kids[MAX_KIDS];
+	pid_t owner;		/* the test process (the teardown runs in its parent) */
 };
 
 /* Kid: "m" map, "x" + u32 offset call there, "r" read all; one byte back each. */
@@ -114,13 +115,15 @@ static void kid_main(const char *path, size_t pmd, int cmd, int ack)
 static int kid_start(FIXTURE_DATA(up) *self, struct kid *k)
 {
 	int cmd[2], ack[2];
+	pid_t pid;
 
 	if (pipe(cmd) || pipe(ack))
 		return -errno;
-	k->pid = fork();
-	if (k->pid < 0)
+	/* self is shared with the kid: only the parent writes k->pid */
+	pid = fork();
+	if (pid < 0)
 		return -errno;
-	if (!k->pid) {
+	if (!pid) {
 		close(cmd[1]);
 		close(ack[0]);
 		kid_main(self->path, self->pmd, cmd[0], ack[1]);
@@ -128,6 +131,7 @@ static int kid_start(FIXTURE_DATA(up) *self, struct kid *k)
 	}
 	close(cmd[0]);
 	close(ack[1]);
+	k->pid = pid;
 	k->cmd = cmd[1];
 	k->ack = ack[0];
 	k->base = 0;
@@ -152,12 +156,15 @@ static int kid_do(struct kid *k, char c, uint32_t off)
 	return 0;
 }
 
-static void kid_stop(struct kid *k)
+/* Kill a kid; its pipes are closed only by the process that made them. */
+static void kid_stop(struct kid *k, pid_t owner)
 {
 	if (k->pid <= 0)
 		return;
-	close(k->cmd);
-	close(k->ack);
+	if (getpid() == owner) {
+		close(k->cmd);
+		close(k->ack);
+	}
 	thp_kill_reap(&k->pid);
 }
 
@@ -300,7 +307,7 @@ static void up_cleanup(FIXTURE_DATA(up) *self)
 	int i;
 
 	for (i = 0; i < MAX_KIDS; i++)
-		kid_stop(&self->kids[i]);
+		kid_stop(&self->kids[i], self->owner);
 	for (i = 0; i < 4; i++)
 		probe_del(self, i);
 	if (!thp_loaded())
@@ -310,8 +317,7 @@ static void up_cleanup(FIXTURE_DATA(up) *self)
 		unlink(self->path);
 	self->path[0] = '\0';
 	thp_umount(self->dir);
-	free(self->expect);
-	self->expect = NULL;
+	/* self->expect is the test process's, freed when it exits */
 }
 
 FIXTURE_SETUP(up)
@@ -329,6 +335,7 @@ FIXTURE_SETUP(up)
 			SKIP(return, "no uprobe_events in tracefs");
 	}
 	ASSERT_LT(0, pmd);
+	self->owner = getpid();
 	self->pmd = pmd;
 	self->kb = pmd / 1024;
 	if (!thp_loaded())
@@ -474,7 +481,7 @@ TEST_F(up, exit_with_probes_installed)
 	ASSERT_EQ(0, probe_add(self, 1, 0x7000));
 	EXPECT_EQ(2, tracked(k->pid, k->base));
 	pid = k->pid;
-	kid_stop(k);
+	kid_stop(k, self->owner);
 	for (i = 0; i < 100 && tracked(pid, k->base); i++)
 		usleep(10 * 1000);
 	EXPECT_EQ(0, tracked(pid, k->base));
