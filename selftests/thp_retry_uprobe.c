@@ -25,6 +25,11 @@
  *    loaded, and the ranges PMD-mapped 100 ms after the unregister
  *    ("# bench:" lines; the PMD-mapped fraction must be 100%).
  *
+ * Tracing's record-cmd option is off during each test: with it on, every
+ * event enable and disable registers and unregisters a sched_switch probe,
+ * patching a static branch in __schedule() each time; under QEMU TCG that
+ * patching hit an unhandled int3 in __schedule() within a few dozen cycles.
+ *
  * Skips when tracefs has no uprobe_events or the module's uprobe hooks are
  * not installed. Needs root and debugfs.
  */
@@ -69,6 +74,7 @@ FIXTURE(up)
 	char names[4][32];	/* live probes, "" when none */
 	struct kid kids[MAX_KIDS];
 	pid_t owner;		/* the test process (the teardown runs in its parent) */
+	char record_cmd[8];	/* options/record-cmd at setup, "" if not changed */
 };
 
 /* Kid: "m" map, "x" + u32 offset call there, "r" read all; one byte back each. */
@@ -312,6 +318,9 @@ static void up_cleanup(FIXTURE_DATA(up) *self)
 		probe_del(self, i);
 	if (!thp_loaded())
 		thp_load(NULL);
+	if (self->record_cmd[0])
+		trace_write("options/record-cmd", self->record_cmd);
+	self->record_cmd[0] = '\0';
 	thp_khugepaged_resume(self->khd_sleep);
 	if (self->path[0])
 		unlink(self->path);
@@ -342,6 +351,12 @@ FIXTURE_SETUP(up)
 		ASSERT_EQ(0, thp_load(NULL));
 	if (thp_stat("uprobe_hooks_installed") != 1)
 		SKIP(return, "uprobe hooks not installed");
+	snprintf(path, sizeof(path), "%s/options/record-cmd", tracefs);
+	if (thp_read_file(path, self->record_cmd, sizeof(self->record_cmd)) > 0) {
+		self->record_cmd[strcspn(self->record_cmd, "\n")] = '\0';
+		if (trace_write("options/record-cmd", "0"))
+			self->record_cmd[0] = '\0';
+	}
 	thp_khugepaged_pause(self->khd_sleep, sizeof(self->khd_sleep));
 	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), "huge=always,size=64m");
 	ASSERT_EQ(0, ret) TH_LOG("huge tmpfs: %s", strerror(-ret));
