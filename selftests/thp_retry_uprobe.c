@@ -415,6 +415,23 @@ static void restored(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
 	EXPECT_EQ(0, tracked(k->pid, k->base));
 }
 
+/* Kid @k's range is split with @bps breakpoints, each an anonymous page. */
+static void split_with(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
+		       struct kid *k, int bps)
+{
+	EXPECT_EQ(0, range_state(self, k, 4 * bps));
+	EXPECT_EQ(bps, tracked(k->pid, k->base));
+}
+
+/* Hit the last probe, @slot at @off, remove it: the range is restored. */
+static void hit_remove_last(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
+			    struct kid *k, int slot, uint32_t off)
+{
+	hit(_metadata, self, k, slot, off);
+	ASSERT_EQ(0, probe_del(self, slot));
+	restored(_metadata, self, k);
+}
+
 TEST_F(up, register_unregister)
 {
 	struct kid *k = &self->kids[0];
@@ -423,12 +440,9 @@ TEST_F(up, register_unregister)
 
 	map_pmd(_metadata, self, k);
 	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
-	EXPECT_EQ(0, range_state(self, k, 4));
-	EXPECT_EQ(1, tracked(k->pid, k->base));
+	split_with(_metadata, self, k, 1);
 	EXPECT_EQ(split + 1, thp_stat("uprobe_split"));
-	hit(_metadata, self, k, 0, 0x1000);
-	ASSERT_EQ(0, probe_del(self, 0));
-	restored(_metadata, self, k);
+	hit_remove_last(_metadata, self, k, 0, 0x1000);
 	EXPECT_EQ(rest + 1, thp_stat("uprobe_restored"));
 	EXPECT_EQ(done + 1, thp_stat("uprobe_kernel_recollapsed") + thp_stat("uprobe_enqueued"));
 }
@@ -440,19 +454,15 @@ TEST_F(up, two_probes_removed_one_at_a_time)
 	map_pmd(_metadata, self, k);
 	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
 	ASSERT_EQ(0, probe_add(self, 1, 0x5000));
-	EXPECT_EQ(0, range_state(self, k, 8));
-	EXPECT_EQ(2, tracked(k->pid, k->base));
+	split_with(_metadata, self, k, 2);
 	hit(_metadata, self, k, 0, 0x1000);
 	hit(_metadata, self, k, 1, 0x5000);
 	ASSERT_EQ(0, probe_del(self, 0));
 	/* give the worker its chance to do wrong */
 	usleep(300 * 1000);
 	ASSERT_EQ(0, kid_do(k, 'r', 0));
-	EXPECT_EQ(0, range_state(self, k, 4));
-	EXPECT_EQ(1, tracked(k->pid, k->base));
-	hit(_metadata, self, k, 1, 0x5000);
-	ASSERT_EQ(0, probe_del(self, 1));
-	restored(_metadata, self, k);
+	split_with(_metadata, self, k, 1);
+	hit_remove_last(_metadata, self, k, 1, 0x5000);
 }
 
 TEST_F(up, three_processes)
@@ -463,8 +473,7 @@ TEST_F(up, three_processes)
 		map_pmd(_metadata, self, &self->kids[i]);
 	ASSERT_EQ(0, probe_add(self, 0, 0x3000));
 	for (i = 0; i < MAX_KIDS; i++) {
-		EXPECT_EQ(0, range_state(self, &self->kids[i], 4));
-		EXPECT_EQ(1, tracked(self->kids[i].pid, self->kids[i].base));
+		split_with(_metadata, self, &self->kids[i], 1);
 		hit(_metadata, self, &self->kids[i], 0, 0x3000);
 	}
 	ASSERT_EQ(0, probe_del(self, 0));
@@ -478,11 +487,8 @@ TEST_F(up, probe_before_map)
 
 	ASSERT_EQ(0, probe_add(self, 0, 0x2000));
 	ASSERT_EQ(0, kid_map(k));
-	EXPECT_EQ(0, range_state(self, k, 4));
-	EXPECT_EQ(1, tracked(k->pid, k->base));
-	hit(_metadata, self, k, 0, 0x2000);
-	ASSERT_EQ(0, probe_del(self, 0));
-	restored(_metadata, self, k);
+	split_with(_metadata, self, k, 1);
+	hit_remove_last(_metadata, self, k, 0, 0x2000);
 }
 
 TEST_F(up, exit_with_probes_installed)
