@@ -443,6 +443,8 @@ TEST_F(up, register_unregister)
 	split_with(_metadata, self, k, 1);
 	EXPECT_EQ(split + 1, thp_stat("uprobe_split"));
 	hit_remove_last(_metadata, self, k, 0, 0x1000);
+	ksft_print_msg("uprobe_kernel_recollapsed %lld uprobe_enqueued %lld\n",
+		       thp_stat("uprobe_kernel_recollapsed"), thp_stat("uprobe_enqueued"));
 	EXPECT_EQ(rest + 1, thp_stat("uprobe_restored"));
 	EXPECT_EQ(done + 1, thp_stat("uprobe_kernel_recollapsed") + thp_stat("uprobe_enqueued"));
 }
