@@ -34,6 +34,7 @@ DEFINE_SHOW_ATTRIBUTE(thp_features);
 DEFINE_SHOW_ATTRIBUTE(thp_stats);
 DEFINE_SHOW_ATTRIBUTE(thp_queue_done);
 DEFINE_SHOW_ATTRIBUTE(thp_hooks);
+DEFINE_SHOW_ATTRIBUTE(thp_uprobes);
 
 /* Copy a write of at most THP_REQ_MAX_INPUT bytes and run it. */
 static ssize_t thp_debugfs_run(const struct thp_req_op *op, struct thp_req *req,
@@ -157,6 +158,7 @@ int thp_debugfs_init(void)
 	debugfs_create_file("queue_done", 0400, dir, NULL, &thp_queue_done_fops);
 	debugfs_create_file("scan", 0200, dir, NULL, &thp_scan_fops);
 	debugfs_create_file("hooks", 0400, dir, NULL, &thp_hooks_fops);
+	debugfs_create_file("uprobes", 0400, dir, NULL, &thp_uprobes_fops);
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 
 #include "hooks.h"
 #include "khugepaged_retry.h"
+#include "thp_retry.h"
 
 static bool queue_hooks = true;
 module_param(queue_hooks, bool, 0444);
@@ -58,7 +59,14 @@ static bool thp_hook_is_self(void)
 	return current == READ_ONCE(thp_request_task) || current == thp_retry_worker_task();
 }
 
-static pid_t thp_mm_pid(struct mm_struct *mm)
+/**
+ * thp_hook_mm_pid() - name the process of an mm, from a hook
+ * @mm: the address space
+ *
+ * Context: any; never sleeps.
+ * Return: the tgid of the mm's owner (CONFIG_MEMCG), else 0.
+ */
+pid_t thp_hook_mm_pid(struct mm_struct *mm)
 {
 	pid_t pid = 0;
 #ifdef CONFIG_MEMCG
@@ -78,7 +86,7 @@ static int thp_khugepaged_add_pre(struct kprobe *p, struct pt_regs *regs)
 	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
 	unsigned long addr = regs_get_kernel_argument(regs, 1);
 
-	thp_queue_add(mm, addr, thp_mm_pid(mm), SRC_HOOK_KHUGEPAGED, GFP_ATOMIC);
+	thp_queue_add(mm, addr, thp_hook_mm_pid(mm), SRC_HOOK_KHUGEPAGED, GFP_ATOMIC);
 	return 0;
 }
 
@@ -98,8 +106,9 @@ static int thp_collapse_entry(struct kretprobe_instance *ri, struct pt_regs *reg
 {
 	struct thp_collapse_call *c = (void *)ri->data;
 
-	if (thp_hook_is_self())
-		return 1;	/* no return handler for our own calls */
+	/* no return handler for our own calls, nor for thp_uprobe.c's */
+	if (thp_hook_is_self() || thp_uprobe_in_tracked_write())
+		return 1;
 	c->mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
 	c->addr = regs_get_kernel_argument(regs, 1);
 	return 0;
@@ -113,7 +122,8 @@ static int thp_collapse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	long ret = regs_return_value(regs);
 
 	if (ret != KERNEL_SCAN_SUCCEED && ret != KERNEL_SCAN_PMD_MAPPED)
-		thp_queue_add(c->mm, c->addr, thp_mm_pid(c->mm), SRC_HOOK_COLLAPSE, GFP_ATOMIC);
+		thp_queue_add(c->mm, c->addr, thp_hook_mm_pid(c->mm), SRC_HOOK_COLLAPSE,
+			      GFP_ATOMIC);
 	return 0;
 }
 

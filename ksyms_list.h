@@ -57,3 +57,5 @@ THP_KSYM(collapse_pte_mapped_thp,		KS_CALL, FEAT_KERNEL)
 THP_KSYM(khugepaged_add_pte_mapped_thp,		0, FEAT_HOOK_KHUGEPAGED)
 #endif
 THP_KSYM(uprobe_write_opcode,			0, FEAT_HOOK_UPROBE)
+THP_KSYM(uprobe_munmap,				0, FEAT_HOOK_UPROBE)
+THP_KSYM(uprobe_clear_state,			0, FEAT_HOOK_UPROBE)

@@ -8,6 +8,7 @@
 #include "khugepaged_retry.h"
 #include "request.h"
 #include "stats.h"
+#include "thp_retry.h"
 
 static atomic_long_t thp_stat[THP_NR_STATS];
 static atomic_long_t thp_stat_result[THP_NR_RESULTS];
@@ -53,5 +54,6 @@ int thp_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "result_%s %ld\n", thp_result_name(i),
 			   atomic_long_read(&thp_stat_result[i]));
 	thp_queue_stats_show(m);
+	thp_uprobe_stats_show(m);
 	return 0;
 }

@@ -7,6 +7,8 @@
 
 #include <linux/dcache.h>
 
+struct seq_file;
+
 /* debugfs.c */
 extern struct dentry *thp_debugfs_dir;
 int thp_debugfs_init(void);
@@ -28,5 +30,8 @@ void thp_retry_exit(void);
 /* thp_uprobe.c */
 int thp_uprobe_init(void);
 void thp_uprobe_exit(void);
+bool thp_uprobe_in_tracked_write(void);
+void thp_uprobe_stats_show(struct seq_file *m);
+int thp_uprobes_show(struct seq_file *m, void *v);
 
 #endif /* THP_RETRY_H */

@@ -1,30 +1,595 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thp_uprobe.c - THP-aware uprobes: follow breakpoints installed into
- * THP-backed text and make sure the range is PMD-mapped again once the last
- * one is removed (upstream: uprobe_write_opcode() and its
+ * thp_uprobe.c - THP-aware uprobes: follow the breakpoints installed into
+ * THP-backed text and make sure a PMD range is PMD-mapped again once its last
+ * breakpoint is removed (upstream: uprobe_write_opcode() and its
  * collapse_pte_mapped_thp() call).
  *
- * The mechanism lands with its issue; until then this file only takes its
- * place in the module's init and exit sequence.
+ * Installing a uprobe in text that lives in a page-cache THP splits the PMD
+ * (FOLL_SPLIT_PMD) and replaces one subpage with an anonymous copy holding
+ * the breakpoint. Removing it puts the page-cache subpage back when the copy,
+ * minus the breakpoint, is identical to it, and then (6.1 and 6.12 alike)
+ * calls collapse_pte_mapped_thp(mm, vaddr, false) once. That call fails while
+ * another breakpoint of the range is still installed, and nobody retries it
+ * when the last one goes; on 6.1 it also runs under the mmap read lock when
+ * the removal comes from unapply_uprobe(). This file tracks, per (mm, PMD
+ * range), the breakpoints it saw installed, and when the last one is removed
+ * with the page-cache page restored it counts the kernel's own re-collapse
+ * or, when there was none that can be trusted, queues the range for the
+ * retry worker (khugepaged_retry.c), which collapses with the configured
+ * engine. The engines refuse a range whose PTEs map anything but the THP's
+ * own subpages, so a range still holding a breakpoint or a private copy
+ * written by the process is never collapsed.
+ *
+ * Probes (all kprobe targets, none is called):
+ *
+ *  uprobe_write_opcode(auprobe, mm, vaddr, opcode)    kretprobe
+ *      entry: remember the call (task, mm, vaddr, install or remove) in a
+ *      short in-flight list; return: on success, add the breakpoint to its
+ *      range (install) or take it out (remove) and apply the policy above.
+ *  collapse_pte_mapped_thp(mm, addr, install_pmd)     kretprobe
+ *      called from inside a remove: the kernel restored the page-cache page
+ *      (it only calls it then); its result says whether it re-collapsed.
+ *  uprobe_munmap(vma, start, end)                     kprobe
+ *      munmap, zap (MADV_DONTNEED) and VMA changes: the breakpoints of the
+ *      range are gone or will be reinstalled by uprobe_mmap() through
+ *      uprobe_write_opcode(); forget them.
+ *  uprobe_clear_state(mm)                             kprobe
+ *      the mm's last user is gone (__mmput): forget everything of the mm.
+ *
+ * Lifetime: each tracked range pins its mm_struct with mmgrab(), so a stale
+ * pointer can never match a new mm; ranges go when their count drops to
+ * zero, at munmap, at uprobe_clear_state() and at module unload. The mmdrop()
+ * in a handler is never the last one: the probed function's caller holds
+ * mm_users (write path) or __mmput() holds mm_count (exit).
+ *
+ * Locking: handlers never sleep and take no mm lock. thp_up_lock (irq-safe
+ * spinlock) protects the range hash, the in-flight list and the counters of
+ * the ranges; thp_queue_add() is called after it is dropped.
+ *
+ * Bounds: at most THP_UP_MAX_RANGES ranges, at most THP_UP_BPS breakpoints
+ * identified per range. A range with more is marked overflowed: its count
+ * can no longer reach zero reliably, so it is never queued by this file (the
+ * kernel's own re-collapse still counts).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hashtable.h>
+#include <linux/kprobes.h>
+#include <linux/mm.h>		/* before huge_mm.h */
+#include <linux/huge_mm.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
+#include <linux/ptrace.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uprobes.h>
+
+#include "compat.h"
+#include "hooks.h"
+#include "khugepaged_retry.h"
+#include "ksyms.h"
 #include "thp_retry.h"
 
+static bool uprobe_hooks = true;
+module_param(uprobe_hooks, bool, 0444);
+MODULE_PARM_DESC(uprobe_hooks, "Track uprobe breakpoints in THPs and re-collapse their ranges (default 1)");
+
+#define THP_UP_BPS		12
+#define THP_UP_MAX_RANGES	4096
+#define THP_UP_MAXACTIVE	64
+
+/* khugepaged's SCAN_SUCCEED and SCAN_PMD_MAPPED, the same on 6.1 and 6.12. */
+#define KERNEL_SCAN_SUCCEED	1
+#define KERNEL_SCAN_PMD_MAPPED	4
+
 /**
- * thp_uprobe_init() - set up thp_uprobe
- *
- * Return: 0 or a negative errno.
+ * struct thp_up_range - the breakpoints of one PMD range of one mm
+ * @hash: in thp_up_hash, keyed by (@mm, @haddr)
+ * @mm: pinned with mmgrab()
+ * @haddr: the PMD-aligned address
+ * @pid: the process, for display
+ * @nr: breakpoints in @off
+ * @overflow: more than THP_UP_BPS breakpoints were installed at some point
+ * @off: offsets in the range of the installed breakpoints
  */
-int thp_uprobe_init(void)
+struct thp_up_range {
+	struct hlist_node hash;
+	struct mm_struct *mm;
+	unsigned long haddr;
+	pid_t pid;
+	u16 nr;
+	bool overflow;
+	u32 off[THP_UP_BPS];
+};
+
+/**
+ * struct thp_up_call - one uprobe_write_opcode() call in flight
+ * @node: in thp_up_inflight
+ * @task: the caller
+ * @mm: its arguments
+ * @vaddr: its arguments
+ * @install: the opcode is the breakpoint (else the original instruction)
+ * @tracked: a removal of a breakpoint of a tracked range
+ * @restored: the kernel called collapse_pte_mapped_thp() from inside
+ * @recollapsed: and it left the range PMD-mapped (or none, to refault so)
+ * @write_locked: the caller holds the mmap lock for write
+ */
+struct thp_up_call {
+	struct list_head node;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	unsigned long vaddr;
+	bool install;
+	bool tracked;
+	bool restored;
+	bool recollapsed;
+	bool write_locked;
+};
+
+enum thp_up_stat {
+	UP_SPLIT,
+	UP_RESTORED,
+	UP_KERNEL_RECOLLAPSED,
+	UP_ENQUEUED,
+	UP_NR_STATS,
+};
+
+static const char * const thp_up_stat_names[UP_NR_STATS] = {
+	[UP_SPLIT] = "uprobe_split",
+	[UP_RESTORED] = "uprobe_restored",
+	[UP_KERNEL_RECOLLAPSED] = "uprobe_kernel_recollapsed",
+	[UP_ENQUEUED] = "uprobe_enqueued",
+};
+
+static DEFINE_SPINLOCK(thp_up_lock);
+static DEFINE_HASHTABLE(thp_up_hash, 8);
+static LIST_HEAD(thp_up_inflight);
+static unsigned int thp_up_nr_ranges;
+static atomic_long_t thp_up_stat[UP_NR_STATS];
+static bool thp_up_installed;
+
+static u32 thp_up_key(struct mm_struct *mm, unsigned long haddr)
 {
+	return hash_long((unsigned long)mm ^ haddr, 32);
+}
+
+static struct thp_up_range *thp_up_find(struct mm_struct *mm, unsigned long haddr)
+{
+	struct thp_up_range *r;
+
+	lockdep_assert_held(&thp_up_lock);
+	hash_for_each_possible(thp_up_hash, r, hash, thp_up_key(mm, haddr))
+		if (r->mm == mm && r->haddr == haddr)
+			return r;
+	return NULL;
+}
+
+/* Unhash a range; the caller frees it and mmdrop()s its mm outside the lock. */
+static void thp_up_unhash(struct thp_up_range *r)
+{
+	lockdep_assert_held(&thp_up_lock);
+	hash_del(&r->hash);
+	thp_up_nr_ranges--;
+}
+
+static void thp_up_free(struct thp_up_range *r)
+{
+	mmdrop(r->mm);
+	kfree(r);
+}
+
+static struct thp_up_call *thp_up_current_call(void)
+{
+	struct thp_up_call *c;
+
+	lockdep_assert_held(&thp_up_lock);
+	list_for_each_entry(c, &thp_up_inflight, node)
+		if (c->task == current)
+			return c;
+	return NULL;
+}
+
+static int thp_up_find_off(struct thp_up_range *r, u32 off)
+{
+	int i;
+
+	for (i = 0; i < r->nr; i++)
+		if (r->off[i] == off)
+			return i;
+	return -1;
+}
+
+/*
+ * Is the page at @vaddr backed by a PMD-size page-cache THP that a PMD can
+ * map there (the VMA covers the range, file offset and address agree modulo
+ * the PMD size)? The caller of the probed function holds the mmap lock, so
+ * the VMA is stable; the page-cache lookup takes no lock and never sleeps.
+ */
+static bool thp_up_range_is_thp(struct mm_struct *mm, unsigned long vaddr)
+{
+	unsigned long haddr = vaddr & HPAGE_PMD_MASK;
+	struct vm_area_struct *vma = vma_lookup(mm, vaddr);
+	struct folio *folio;
+	bool ret;
+
+	if (!vma || !vma->vm_file || haddr < vma->vm_start ||
+	    haddr + HPAGE_PMD_SIZE > vma->vm_end ||
+	    (linear_page_index(vma, haddr) & (HPAGE_PMD_NR - 1)))
+		return false;
+	folio = thp_filemap_get_folio(vma->vm_file->f_mapping, linear_page_index(vma, vaddr));
+	if (!folio)
+		return false;
+	ret = folio_order(folio) == HPAGE_PMD_ORDER;
+	folio_put(folio);
+	return ret;
+}
+
+/* A breakpoint at @vaddr is installed: add it to its range. */
+static void thp_up_installed_bp(struct thp_up_call *c)
+{
+	unsigned long haddr = c->vaddr & HPAGE_PMD_MASK;
+	u32 off = c->vaddr & ~HPAGE_PMD_MASK;
+	struct thp_up_range *r, *new = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&thp_up_lock, flags);
+	r = thp_up_find(c->mm, haddr);
+	spin_unlock_irqrestore(&thp_up_lock, flags);
+	/* only ranges of a THP are tracked; a tracked one stays a THP range */
+	if (!r) {
+		if (!thp_up_range_is_thp(c->mm, c->vaddr))
+			return;
+		new = kzalloc(sizeof(*new), GFP_ATOMIC);
+		if (!new)
+			return;
+	}
+
+	spin_lock_irqsave(&thp_up_lock, flags);
+	r = thp_up_find(c->mm, haddr);
+	if (!r && new && thp_up_nr_ranges < THP_UP_MAX_RANGES) {
+		r = new;
+		new = NULL;
+		r->mm = c->mm;
+		r->haddr = haddr;
+		r->pid = thp_hook_mm_pid(c->mm);
+		mmgrab(c->mm);
+		hash_add(thp_up_hash, &r->hash, thp_up_key(c->mm, haddr));
+		thp_up_nr_ranges++;
+		atomic_long_inc(&thp_up_stat[UP_SPLIT]);
+	}
+	if (r && thp_up_find_off(r, off) < 0) {
+		if (r->nr < THP_UP_BPS)
+			r->off[r->nr++] = off;
+		else
+			r->overflow = true;
+	}
+	spin_unlock_irqrestore(&thp_up_lock, flags);
+	kfree(new);
+}
+
+/*
+ * The breakpoint at @vaddr is removed. If it was the last of a tracked range
+ * and the kernel put the page-cache page back, the range must end up
+ * PMD-mapped: by the kernel's collapse if that succeeded under a lock it is
+ * valid under, else by the retry worker.
+ */
+static void thp_up_removed_bp(struct thp_up_call *c)
+{
+	unsigned long haddr = c->vaddr & HPAGE_PMD_MASK;
+	struct thp_up_range *r;
+	unsigned long flags;
+	bool last = false;
+	int i;
+
+	if (c->restored)
+		atomic_long_inc(&thp_up_stat[UP_RESTORED]);
+	spin_lock_irqsave(&thp_up_lock, flags);
+	r = thp_up_find(c->mm, haddr);
+	if (r) {
+		i = thp_up_find_off(r, c->vaddr & ~HPAGE_PMD_MASK);
+		if (i >= 0)
+			r->off[i] = r->off[--r->nr];
+		last = !r->nr && !r->overflow;
+		if (last)
+			thp_up_unhash(r);
+	}
+	spin_unlock_irqrestore(&thp_up_lock, flags);
+	if (!last)
+		return;
+	thp_up_free(r);
+	/* not restored: the process's own copy differs, or there was none */
+	if (!c->restored)
+		return;
+	if (c->recollapsed && (c->write_locked || !THP_COLLAPSE_MMAP_WRITE)) {
+		atomic_long_inc(&thp_up_stat[UP_KERNEL_RECOLLAPSED]);
+		return;
+	}
+	atomic_long_inc(&thp_up_stat[UP_ENQUEUED]);
+	thp_queue_add(c->mm, haddr, thp_hook_mm_pid(c->mm), SRC_HOOK_UPROBE, GFP_ATOMIC);
+}
+
+static int thp_up_write_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct thp_up_call *c = (void *)ri->data;
+	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 1);
+	unsigned long vaddr = regs_get_kernel_argument(regs, 2);
+	uprobe_opcode_t opcode = (__force uprobe_opcode_t)regs_get_kernel_argument(regs, 3);
+	unsigned long flags;
+
+	*c = (struct thp_up_call){
+		.task = current,
+		.mm = mm,
+		.vaddr = vaddr,
+		.install = opcode == UPROBE_SWBP_INSN,
+		.write_locked = thp_mmap_write_held(mm),
+	};
+	spin_lock_irqsave(&thp_up_lock, flags);
+	c->tracked = !c->install && thp_up_find(mm, vaddr & HPAGE_PMD_MASK);
+	list_add(&c->node, &thp_up_inflight);
+	spin_unlock_irqrestore(&thp_up_lock, flags);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(thp_up_write_entry);
+
+static int thp_up_write_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct thp_up_call *c = (void *)ri->data;
+	long ret = regs_return_value(regs);
+	unsigned long flags;
+
+	spin_lock_irqsave(&thp_up_lock, flags);
+	list_del(&c->node);
+	spin_unlock_irqrestore(&thp_up_lock, flags);
+	if (ret)
+		return 0;
+	if (c->install)
+		thp_up_installed_bp(c);
+	else
+		thp_up_removed_bp(c);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(thp_up_write_ret);
+
+static struct kretprobe thp_up_krp_write = {
+	.kp.symbol_name = "uprobe_write_opcode",
+	.entry_handler = thp_up_write_entry,
+	.handler = thp_up_write_ret,
+	.data_size = sizeof(struct thp_up_call),
+	.maxactive = THP_UP_MAXACTIVE,
+};
+
+/* collapse_pte_mapped_thp() entry: mark the remove it is called from. */
+static int thp_up_collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct thp_up_call *c;
+	unsigned long flags;
+
+	if (list_empty(&thp_up_inflight))
+		return 1;
+	spin_lock_irqsave(&thp_up_lock, flags);
+	c = thp_up_current_call();
+	if (c && !c->install)
+		c->restored = true;
+	spin_unlock_irqrestore(&thp_up_lock, flags);
+	*(struct thp_up_call **)ri->data = c;
+	return c ? 0 : 1;
+}
+
+NOKPROBE_SYMBOL(thp_up_collapse_entry);
+
+static int thp_up_collapse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct thp_up_call *c = *(struct thp_up_call **)ri->data;
+	long ret = regs_return_value(regs);
+
+	/* c lives until uprobe_write_opcode() returns, after this */
+	c->recollapsed = ret == KERNEL_SCAN_SUCCEED || ret == KERNEL_SCAN_PMD_MAPPED;
+	return 0;
+}
+
+NOKPROBE_SYMBOL(thp_up_collapse_ret);
+
+static struct kretprobe thp_up_krp_collapse = {
+	.kp.symbol_name = "collapse_pte_mapped_thp",
+	.entry_handler = thp_up_collapse_entry,
+	.handler = thp_up_collapse_ret,
+	.data_size = sizeof(struct thp_up_call *),
+	.maxactive = THP_UP_MAXACTIVE,
+};
+
+/*
+ * Forget the ranges of @mm that overlap [@start, @end): all of the mm's when
+ * @end is 0, every range when @mm is NULL too.
+ */
+static void thp_up_forget(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	struct thp_up_range *r, *drop[8];
+	struct hlist_node *tmp;
+	unsigned long flags;
+	int bkt, n, i;
+
+	do {
+		n = 0;
+		spin_lock_irqsave(&thp_up_lock, flags);
+		hash_for_each_safe(thp_up_hash, bkt, tmp, r, hash) {
+			if (mm && r->mm != mm)
+				continue;
+			if (end && (r->haddr + HPAGE_PMD_SIZE <= start || r->haddr >= end))
+				continue;
+			thp_up_unhash(r);
+			drop[n++] = r;
+			if (n == ARRAY_SIZE(drop))
+				break;
+		}
+		spin_unlock_irqrestore(&thp_up_lock, flags);
+		for (i = 0; i < n; i++)
+			thp_up_free(drop[i]);
+	} while (n == ARRAY_SIZE(drop));
+}
+
+static int thp_up_munmap_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)regs_get_kernel_argument(regs, 0);
+	unsigned long start = regs_get_kernel_argument(regs, 1);
+	unsigned long end = regs_get_kernel_argument(regs, 2);
+
+	/* every file munmap comes here: nothing tracked, nothing to do */
+	if (!READ_ONCE(thp_up_nr_ranges) || !vma || start >= end)
+		return 0;
+	thp_up_forget(vma->vm_mm, start, end);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(thp_up_munmap_pre);
+
+static struct kprobe thp_up_kp_munmap = {
+	.symbol_name = "uprobe_munmap",
+	.pre_handler = thp_up_munmap_pre,
+};
+
+static int thp_up_clear_state_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
+
+	if (READ_ONCE(thp_up_nr_ranges))
+		thp_up_forget(mm, 0, 0);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(thp_up_clear_state_pre);
+
+static struct kprobe thp_up_kp_clear_state = {
+	.symbol_name = "uprobe_clear_state",
+	.pre_handler = thp_up_clear_state_pre,
+};
+
+/**
+ * thp_uprobe_in_tracked_write() - is the caller inside the removal of a
+ * tracked uprobe breakpoint?
+ *
+ * hooks.c leaves the kernel collapses made there to this file, which knows
+ * whether other breakpoints of the range are still installed.
+ *
+ * Context: any; never sleeps.
+ * Return: true if so.
+ */
+bool thp_uprobe_in_tracked_write(void)
+{
+	struct thp_up_call *c;
+	unsigned long flags;
+	bool ret;
+
+	if (list_empty(&thp_up_inflight))
+		return false;
+	spin_lock_irqsave(&thp_up_lock, flags);
+	c = thp_up_current_call();
+	ret = c && c->tracked;
+	spin_unlock_irqrestore(&thp_up_lock, flags);
+	return ret;
+}
+
+/**
+ * thp_uprobe_stats_show() - the uprobe lines of debugfs "stats"
+ * @m: seq_file
+ */
+void thp_uprobe_stats_show(struct seq_file *m)
+{
+	int i;
+
+	seq_printf(m, "uprobe_hooks_installed %d\n", READ_ONCE(thp_up_installed));
+	seq_printf(m, "uprobe_ranges %u\n", READ_ONCE(thp_up_nr_ranges));
+	for (i = 0; i < UP_NR_STATS; i++)
+		seq_printf(m, "%s %ld\n", thp_up_stat_names[i], atomic_long_read(&thp_up_stat[i]));
+}
+
+/**
+ * thp_uprobes_show() - debugfs "uprobes": one line per tracked range
+ * @m: seq_file
+ * @v: unused
+ *
+ * Format: "PID 0xHADDR BREAKPOINTS", BREAKPOINTS followed by "+" when the
+ * range overflowed (more were installed than are identified).
+ *
+ * Return: 0.
+ */
+int thp_uprobes_show(struct seq_file *m, void *v)
+{
+	struct thp_up_range *r;
+	unsigned long flags;
+	int bkt;
+
+	spin_lock_irqsave(&thp_up_lock, flags);
+	hash_for_each(thp_up_hash, bkt, r, hash)
+		seq_printf(m, "%d %#lx %u%s\n", r->pid, r->haddr, r->nr, r->overflow ? "+" : "");
+	spin_unlock_irqrestore(&thp_up_lock, flags);
 	return 0;
 }
 
 /**
- * thp_uprobe_exit() - tear down thp_uprobe
+ * thp_uprobe_init() - install the uprobe write-path probes
+ *
+ * All or nothing: without any one of them the counts cannot be trusted.
+ * A failure is logged and leaves the module working without them.
+ *
+ * Return: 0.
+ */
+int thp_uprobe_init(void)
+{
+	int ret;
+
+	if (!uprobe_hooks)
+		return 0;
+	if (!thp_feature_enabled(FEAT_HOOK_UPROBE)) {
+		pr_info("uprobe hooks: feature disabled\n");
+		return 0;
+	}
+	ret = register_kprobe(&thp_up_kp_clear_state);
+	if (ret)
+		goto out;
+	ret = register_kprobe(&thp_up_kp_munmap);
+	if (ret)
+		goto out_clear_state;
+	ret = register_kretprobe(&thp_up_krp_collapse);
+	if (ret)
+		goto out_munmap;
+	ret = register_kretprobe(&thp_up_krp_write);
+	if (ret)
+		goto out_collapse;
+	WRITE_ONCE(thp_up_installed, true);
+	return 0;
+
+out_collapse:
+	unregister_kretprobe(&thp_up_krp_collapse);
+out_munmap:
+	unregister_kprobe(&thp_up_kp_munmap);
+out_clear_state:
+	unregister_kprobe(&thp_up_kp_clear_state);
+out:
+	pr_info("uprobe hooks not installed (%d)\n", ret);
+	return 0;
+}
+
+/**
+ * thp_uprobe_exit() - remove the probes, forget every range
+ *
+ * Context: module unload, after the retry worker stopped. An in-flight call
+ * whose return handler will no longer run leaves its node in the in-flight
+ * list; nothing reads the list once the probes are gone, and it is reset.
  */
 void thp_uprobe_exit(void)
 {
+	if (READ_ONCE(thp_up_installed)) {
+		/* the collapse probe first: its handler writes into a write call's data */
+		unregister_kretprobe(&thp_up_krp_collapse);
+		unregister_kretprobe(&thp_up_krp_write);
+		unregister_kprobe(&thp_up_kp_munmap);
+		unregister_kprobe(&thp_up_kp_clear_state);
+		WRITE_ONCE(thp_up_installed, false);
+	}
+	INIT_LIST_HEAD(&thp_up_inflight);
+	thp_up_forget(NULL, 0, 0);
 }

@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_retry_uprobe - THP-aware uprobes (thp_uprobe.c): a breakpoint put into
+ * THP-backed text splits the PMD; once the last one of the range is gone,
+ * the range is PMD-mapped again, holds no anonymous page and reads as the
+ * file does.
+ *
+ * The code is a file on a huge=always tmpfs, one PMD long, full of the
+ * arch's return instruction, mapped PROT_READ|PROT_EXEC, MAP_PRIVATE and
+ * PMD-aligned by child processes ("kids") that, on command, map it, call
+ * into it (hitting the probe) or read it all. Probes go through tracefs
+ * uprobe_events; a probe fired when its uprobe_profile hit count moved.
+ *
+ *  - register/unregister one probe;
+ *  - two probes in one range, removed one at a time: still split after
+ *    the first;
+ *  - three processes mapping the same file;
+ *  - a probe registered before the process maps the file;
+ *  - the process exits while its probe is installed: its ranges are
+ *    forgotten;
+ *  - unregister racing the retry worker, which is asked again and again
+ *    to collapse the range: the probe fires every time it is installed (the
+ *    worker never collapsed it away) and the range ends PMD-mapped;
+ *  - a register/hit/unregister cycle timed with the module loaded and not
+ *    loaded, and the ranges PMD-mapped 100 ms after the unregister
+ *    ("# bench:" lines; the PMD-mapped fraction must be 100%).
+ *
+ * Tracing's record-cmd option is off during each test: with it on, every
+ * event enable and disable registers and unregisters a sched_switch probe,
+ * patching a static branch in __schedule() each time; under QEMU TCG that
+ * patching hit an unhandled int3 in __schedule() within a few dozen cycles.
+ *
+ * Skips when tracefs has no uprobe_events or the module's uprobe hooks are
+ * not installed. Needs root and debugfs.
+ */
+#define _GNU_SOURCE
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include <pthread.h>
+
+#include "kselftest_harness.h"
+#include "thp_retry_util.h"
+
+#define MAX_KIDS	3
+#define GROUP		"thp"
+
+#if defined(__x86_64__)
+#define RET_INSN	0xc3u
+#define RET_SIZE	1
+#elif defined(__aarch64__)
+#define RET_INSN	0xd65f03c0u
+#define RET_SIZE	4
+#else
+#error "x86_64 or arm64 only"
+#endif
+
+static const char *tracefs = "/sys/kernel/tracing";
+
+struct kid {
+	pid_t pid;
+	int cmd;		/* commands to the kid */
+	int ack;		/* its answers */
+	unsigned long base;	/* where it mapped the file, 0 before */
+};
+
+FIXTURE(up)
+{
+	char dir[64];
+	char khd_sleep[32];
+	char path[128];		/* the code file */
+	char *expect;		/* its contents */
+	size_t pmd;
+	long kb;
+	int probes;		/* probes made, for unique names */
+	char names[4][32];	/* live probes, "" when none */
+	struct kid kids[MAX_KIDS];
+	pid_t owner;		/* the test process (the teardown runs in its parent) */
+	char record_cmd[8];	/* options/record-cmd at setup, "" if not changed */
+};
+
+/* Kid: "m" map, "x" + u32 offset call there, "r" read all; one byte back each. */
+static void kid_main(const char *path, size_t pmd, int cmd, int ack)
+{
+	unsigned long base = 0;
+	char c;
+	int fd;
+
+	for (;;) {
+		uint32_t off;
+
+		if (read(cmd, &c, 1) != 1)
+			_exit(0);
+		switch (c) {
+		case 'm':
+			fd = open(path, O_RDONLY);
+			if (fd >= 0)
+				base = (unsigned long)thp_map_aligned(pmd, pmd, PROT_READ | PROT_EXEC,
+								      MAP_PRIVATE, fd, 0);
+			if (fd < 0 || base == (unsigned long)MAP_FAILED)
+				base = 0;
+			if (base)
+				thp_touch((void *)base, pmd);
+			if (write(ack, &base, sizeof(base)) != sizeof(base))
+				_exit(1);
+			continue;
+		case 'x':
+			if (read(cmd, &off, sizeof(off)) != sizeof(off))
+				_exit(1);
+			((void (*)(void))(base + off))();
+			break;
+		case 'r':
+			thp_touch((void *)base, pmd);
+			break;
+		default:
+			_exit(1);
+		}
+		if (write(ack, &c, 1) != 1)
+			_exit(1);
+	}
+}
+
+static int kid_start(FIXTURE_DATA(up) *self, struct kid *k)
+{
+	int cmd[2], ack[2];
+	pid_t pid;
+
+	if (pipe(cmd) || pipe(ack))
+		return -errno;
+	/* self is shared with the kid: only the parent writes k->pid */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		close(cmd[1]);
+		close(ack[0]);
+		kid_main(self->path, self->pmd, cmd[0], ack[1]);
+		_exit(0);
+	}
+	close(cmd[0]);
+	close(ack[1]);
+	k->pid = pid;
+	k->cmd = cmd[1];
+	k->ack = ack[0];
+	k->base = 0;
+	return 0;
+}
+
+static int kid_map(struct kid *k)
+{
+	if (write(k->cmd, "m", 1) != 1 || read(k->ack, &k->base, sizeof(k->base)) !=
+	    sizeof(k->base))
+		return -EIO;
+	return k->base ? 0 : -ENOMEM;
+}
+
+static int kid_do(struct kid *k, char c, uint32_t off)
+{
+	char buf[1 + sizeof(off)] = { c };
+
+	memcpy(buf + 1, &off, sizeof(off));
+	if (write(k->cmd, buf, c == 'x' ? sizeof(buf) : 1) < 1 || read(k->ack, buf, 1) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* Kill a kid; its pipes are closed only by the process that made them. */
+static void kid_stop(struct kid *k, pid_t owner)
+{
+	if (k->pid <= 0)
+		return;
+	if (getpid() == owner) {
+		close(k->cmd);
+		close(k->ack);
+	}
+	thp_kill_reap(&k->pid);
+}
+
+/* Write @s to tracefs file @rel; 0 or -errno. O_APPEND keeps other probes. */
+static int trace_write(const char *rel, const char *s)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", tracefs, rel);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Make and enable probe number @slot at file offset @off; 0 or -errno. */
+static int probe_add(FIXTURE_DATA(up) *self, int slot, unsigned long off)
+{
+	char buf[256], *name = self->names[slot];
+	int ret;
+
+	snprintf(name, sizeof(self->names[slot]), "thpup_%d_%d", getpid(), self->probes++);
+	snprintf(buf, sizeof(buf), "p:" GROUP "/%s %s:%#lx", name, self->path, off);
+	ret = trace_write("uprobe_events", buf);
+	if (ret) {
+		name[0] = '\0';
+		return ret;
+	}
+	snprintf(buf, sizeof(buf), "events/" GROUP "/%s/enable", name);
+	return trace_write(buf, "1");
+}
+
+/* Disable and delete probe @slot (unregisters it); 0 or -errno. */
+static int probe_del(FIXTURE_DATA(up) *self, int slot)
+{
+	char buf[256], *name = self->names[slot];
+	int ret;
+
+	if (!name[0])
+		return 0;
+	snprintf(buf, sizeof(buf), "events/" GROUP "/%s/enable", name);
+	ret = trace_write(buf, "0");
+	snprintf(buf, sizeof(buf), "-:" GROUP "/%s", name);
+	if (!ret)
+		ret = trace_write("uprobe_events", buf);
+	name[0] = '\0';
+	return ret;
+}
+
+/* Hit count of probe @slot in uprobe_profile, or -1. */
+static long probe_hits(FIXTURE_DATA(up) *self, int slot)
+{
+	static char buf[65536];
+	char path[256], *l;
+
+	snprintf(path, sizeof(path), "%s/uprobe_profile", tracefs);
+	if (thp_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		char f[256], ev[64];
+		long n;
+
+		if (sscanf(l, "%255s %63s %ld", f, ev, &n) == 3 && !strcmp(ev, self->names[slot]))
+			return n;
+	}
+	return -1;
+}
+
+/* Breakpoints of the range at @base of @pid in debugfs "uprobes"; 0 if none. */
+static long tracked(pid_t pid, unsigned long base)
+{
+	static char buf[65536];
+	char *l;
+
+	if (thp_read_file(THP_DEBUGFS "/uprobes", buf, sizeof(buf)) < 0)
+		return -1;
+	for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		unsigned long a;
+		long n;
+		int p;
+
+		if (sscanf(l, "%d %lx %ld", &p, &a, &n) == 3 && p == pid && a == base)
+			return n;
+	}
+	return 0;
+}
+
+/* The kid's range: one PMD mapping (1), split with @anon_kb anonymous (0), else -1. */
+static int range_state(FIXTURE_DATA(up) *self, struct kid *k, long anon_kb)
+{
+	long pmd_kb = thp_smaps_kb(k->pid, (void *)k->base, "ShmemPmdMapped");
+	long anon = thp_smaps_kb(k->pid, (void *)k->base, "Anonymous");
+
+	if (pmd_kb == self->kb && anon == 0)
+		return 1;
+	if (pmd_kb == 0 && anon == anon_kb)
+		return 0;
+	return -1;
+}
+
+/* Does the kid's mapping read as the file? */
+static bool range_equals_file(FIXTURE_DATA(up) *self, struct kid *k)
+{
+	char path[64], *buf = malloc(self->pmd);
+	bool ok = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", k->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && buf && pread(fd, buf, self->pmd, k->base) == (ssize_t)self->pmd)
+		ok = !memcmp(buf, self->expect, self->pmd);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok;
+}
+
+/* Poll (touching the range) until it is PMD-mapped; ms taken, or -1 after @ms. */
+static long wait_pmd_mapped(FIXTURE_DATA(up) *self, struct kid *k, unsigned int ms)
+{
+	uint64_t t0 = thp_now_ns();
+
+	for (;;) {
+		if (kid_do(k, 'r', 0))
+			return -1;
+		if (range_state(self, k, 0) == 1)
+			return (thp_now_ns() - t0) / 1000000;
+		if (thp_now_ns() - t0 > ms * 1000000ULL)
+			return -1;
+		usleep(2000);
+	}
+}
+
+static void up_cleanup(FIXTURE_DATA(up) *self)
+{
+	int i;
+
+	for (i = 0; i < MAX_KIDS; i++)
+		kid_stop(&self->kids[i], self->owner);
+	for (i = 0; i < 4; i++)
+		probe_del(self, i);
+	if (!thp_loaded())
+		thp_load(NULL);
+	if (self->record_cmd[0])
+		trace_write("options/record-cmd", self->record_cmd);
+	self->record_cmd[0] = '\0';
+	thp_khugepaged_resume(self->khd_sleep);
+	if (self->path[0])
+		unlink(self->path);
+	self->path[0] = '\0';
+	thp_umount(self->dir);
+	/* self->expect is the test process's, freed when it exits */
+}
+
+FIXTURE_SETUP(up)
+{
+	char path[256];
+	long pmd = thp_pmd_size();
+	size_t i;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/uprobe_events", tracefs);
+	if (access(path, W_OK)) {
+		tracefs = "/sys/kernel/debug/tracing";
+		snprintf(path, sizeof(path), "%s/uprobe_events", tracefs);
+		if (access(path, W_OK))
+			SKIP(return, "no uprobe_events in tracefs");
+	}
+	ASSERT_LT(0, pmd);
+	self->owner = getpid();
+	self->pmd = pmd;
+	self->kb = pmd / 1024;
+	if (!thp_loaded())
+		ASSERT_EQ(0, thp_load(NULL));
+	if (thp_stat("uprobe_hooks_installed") != 1)
+		SKIP(return, "uprobe hooks not installed");
+	snprintf(path, sizeof(path), "%s/options/record-cmd", tracefs);
+	if (thp_read_file(path, self->record_cmd, sizeof(self->record_cmd)) > 0) {
+		self->record_cmd[strcspn(self->record_cmd, "\n")] = '\0';
+		if (trace_write("options/record-cmd", "0"))
+			self->record_cmd[0] = '\0';
+	}
+	thp_khugepaged_pause(self->khd_sleep, sizeof(self->khd_sleep));
+	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), "huge=always,size=64m");
+	ASSERT_EQ(0, ret) TH_LOG("huge tmpfs: %s", strerror(-ret));
+	self->expect = malloc(pmd);
+	ASSERT_NE(NULL, self->expect);
+	for (i = 0; i < self->pmd; i += RET_SIZE) {
+		uint32_t insn = RET_INSN;
+
+		memcpy(self->expect + i, &insn, RET_SIZE);
+	}
+	snprintf(self->path, sizeof(self->path), "%s/code", self->dir);
+	fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, pmd));
+	ASSERT_EQ(pmd, pwrite(fd, self->expect, pmd, 0));
+	close(fd);
+	for (i = 0; i < MAX_KIDS; i++)
+		ASSERT_EQ(0, kid_start(self, &self->kids[i]));
+}
+
+FIXTURE_TEARDOWN_PARENT(up)
+{
+	up_cleanup(self);
+}
+
+/* Map in kid @k, check it is one PMD mapping of the THP. */
+static void map_pmd(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self, struct kid *k)
+{
+	ASSERT_EQ(0, kid_map(k));
+	ASSERT_EQ(1, range_state(self, k, 0))
+		TH_LOG("not PMD-mapped at %#lx: ShmemPmdMapped %ld kB", k->base,
+		       thp_smaps_kb(k->pid, (void *)k->base, "ShmemPmdMapped"));
+}
+
+/* Call @off in kid @k and check probe @slot fired once more. */
+static void hit(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self, struct kid *k,
+		int slot, uint32_t off)
+{
+	long before = probe_hits(self, slot);
+
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, kid_do(k, 'x', off));
+	ASSERT_EQ(before + 1, probe_hits(self, slot));
+}
+
+/* After the last unregister: PMD-mapped again, no anonymous page, file contents. */
+static void restored(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
+		     struct kid *k)
+{
+	long ms = wait_pmd_mapped(self, k, 3000);
+
+	ASSERT_LE(0, ms) TH_LOG("not PMD-mapped: ShmemPmdMapped %ld kB Anonymous %ld kB",
+				thp_smaps_kb(k->pid, (void *)k->base, "ShmemPmdMapped"),
+				thp_smaps_kb(k->pid, (void *)k->base, "Anonymous"));
+	EXPECT_TRUE(range_equals_file(self, k));
+	EXPECT_EQ(0, tracked(k->pid, k->base));
+}
+
+/* Kid @k's range is split with @bps breakpoints, each an anonymous page. */
+static void split_with(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
+		       struct kid *k, int bps)
+{
+	EXPECT_EQ(0, range_state(self, k, 4 * bps));
+	EXPECT_EQ(bps, tracked(k->pid, k->base));
+}
+
+/* Hit the last probe, @slot at @off, remove it: the range is restored. */
+static void hit_remove_last(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
+			    struct kid *k, int slot, uint32_t off)
+{
+	hit(_metadata, self, k, slot, off);
+	ASSERT_EQ(0, probe_del(self, slot));
+	restored(_metadata, self, k);
+}
+
+TEST_F(up, register_unregister)
+{
+	struct kid *k = &self->kids[0];
+	long split = thp_stat("uprobe_split"), rest = thp_stat("uprobe_restored");
+	long done = thp_stat("uprobe_kernel_recollapsed") + thp_stat("uprobe_enqueued");
+
+	map_pmd(_metadata, self, k);
+	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
+	split_with(_metadata, self, k, 1);
+	EXPECT_EQ(split + 1, thp_stat("uprobe_split"));
+	hit_remove_last(_metadata, self, k, 0, 0x1000);
+	ksft_print_msg("uprobe_kernel_recollapsed %lld uprobe_enqueued %lld\n",
+		       thp_stat("uprobe_kernel_recollapsed"), thp_stat("uprobe_enqueued"));
+	EXPECT_EQ(rest + 1, thp_stat("uprobe_restored"));
+	EXPECT_EQ(done + 1, thp_stat("uprobe_kernel_recollapsed") + thp_stat("uprobe_enqueued"));
+}
+
+TEST_F(up, two_probes_removed_one_at_a_time)
+{
+	struct kid *k = &self->kids[0];
+
+	map_pmd(_metadata, self, k);
+	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
+	ASSERT_EQ(0, probe_add(self, 1, 0x5000));
+	split_with(_metadata, self, k, 2);
+	hit(_metadata, self, k, 0, 0x1000);
+	hit(_metadata, self, k, 1, 0x5000);
+	ASSERT_EQ(0, probe_del(self, 0));
+	/* give the worker its chance to do wrong */
+	usleep(300 * 1000);
+	ASSERT_EQ(0, kid_do(k, 'r', 0));
+	split_with(_metadata, self, k, 1);
+	hit_remove_last(_metadata, self, k, 1, 0x5000);
+}
+
+TEST_F(up, three_processes)
+{
+	int i;
+
+	for (i = 0; i < MAX_KIDS; i++)
+		map_pmd(_metadata, self, &self->kids[i]);
+	ASSERT_EQ(0, probe_add(self, 0, 0x3000));
+	for (i = 0; i < MAX_KIDS; i++) {
+		split_with(_metadata, self, &self->kids[i], 1);
+		hit(_metadata, self, &self->kids[i], 0, 0x3000);
+	}
+	ASSERT_EQ(0, probe_del(self, 0));
+	for (i = 0; i < MAX_KIDS; i++)
+		restored(_metadata, self, &self->kids[i]);
+}
+
+TEST_F(up, probe_before_map)
+{
+	struct kid *k = &self->kids[0];
+
+	ASSERT_EQ(0, probe_add(self, 0, 0x2000));
+	ASSERT_EQ(0, kid_map(k));
+	split_with(_metadata, self, k, 1);
+	hit_remove_last(_metadata, self, k, 0, 0x2000);
+}
+
+TEST_F(up, exit_with_probes_installed)
+{
+	struct kid *k = &self->kids[0];
+	pid_t pid;
+	int i;
+
+	map_pmd(_metadata, self, k);
+	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
+	ASSERT_EQ(0, probe_add(self, 1, 0x7000));
+	EXPECT_EQ(2, tracked(k->pid, k->base));
+	pid = k->pid;
+	kid_stop(k, self->owner);
+	for (i = 0; i < 100 && tracked(pid, k->base); i++)
+		usleep(10 * 1000);
+	EXPECT_EQ(0, tracked(pid, k->base));
+	EXPECT_EQ(0, probe_del(self, 0));
+	EXPECT_EQ(0, probe_del(self, 1));
+}
+
+struct hammer {
+	pid_t pid;
+	unsigned long addr;
+	volatile int stop;
+};
+
+static void *hammer_fn(void *arg)
+{
+	struct hammer *h = arg;
+
+	while (!h->stop) {
+		thp_queue_req(h->pid, (void *)h->addr);
+		usleep(500);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(up, unregister_races_worker, 300)
+{
+	struct kid *k = &self->kids[0];
+	struct hammer h = { 0 };
+	pthread_t t;
+	int i;
+
+	map_pmd(_metadata, self, k);
+	h.pid = k->pid;
+	h.addr = k->base;
+	ASSERT_EQ(0, pthread_create(&t, NULL, hammer_fn, &h));
+	for (i = 0; i < 20; i++) {
+		uint32_t off = 0x1000 * (1 + i % 8);
+
+		ASSERT_EQ(0, probe_add(self, 0, off));
+		hit(_metadata, self, k, 0, off);
+		usleep(2000);
+		/* the worker tried in between: the breakpoint must still be there */
+		hit(_metadata, self, k, 0, off);
+		ASSERT_EQ(0, probe_del(self, 0));
+	}
+	h.stop = 1;
+	pthread_join(t, NULL);
+	restored(_metadata, self, k);
+	EXPECT_EQ(0, thp_queue_wait(k->pid, 5000));
+}
+
+/* Median of @n values (sorts them). */
+static uint64_t median(uint64_t *v, int n)
+{
+	int i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[n / 2];
+}
+
+/* Enable (register) or disable (unregister) live probe @slot; 0 or -errno. */
+static int probe_enable(FIXTURE_DATA(up) *self, int slot, bool on)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "events/" GROUP "/%s/enable", self->names[slot]);
+	return trace_write(buf, on ? "1" : "0");
+}
+
+/*
+ * @n register/hit/unregister cycles of probe 0 (defined, disabled) into @t;
+ * counts in *@pmd_ok the ranges PMD-mapped 100 ms after the unregister.
+ */
+static int cycles(FIXTURE_DATA(up) *self, struct kid *k, int n, uint64_t *t, int *pmd_ok)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = thp_now_ns();
+
+		if (probe_enable(self, 0, true) || kid_do(k, 'x', 0x1000) ||
+		    probe_enable(self, 0, false))
+			return -1;
+		t[i] = thp_now_ns() - t0;
+		usleep(100 * 1000);
+		if (range_state(self, k, 0) == 1 || (!kid_do(k, 'r', 0) &&
+						     range_state(self, k, 0) == 1))
+			(*pmd_ok)++;
+		kid_do(k, 'r', 0);
+	}
+	return 0;
+}
+
+#define BENCH_N		100
+#define BENCH_BLOCKS	4
+
+/*
+ * Loaded and not loaded alternate in blocks of BENCH_N / BENCH_BLOCKS cycles
+ * so that a drift of the (TCG) guest's speed hits both alike. The event is
+ * defined once: a cycle is enable (uprobe_register), call, disable.
+ */
+TEST_F_TIMEOUT(up, bench_cycle, 600)
+{
+	struct kid *k = &self->kids[0];
+	uint64_t with[BENCH_N], without[BENCH_N];
+	int ok = 0, ok_off = 0, b, per = BENCH_N / BENCH_BLOCKS;
+	uint64_t m_with, m_without;
+
+	map_pmd(_metadata, self, k);
+	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
+	ASSERT_EQ(0, probe_enable(self, 0, false));
+	ASSERT_EQ(0, kid_do(k, 'r', 0));
+	for (b = 0; b < BENCH_BLOCKS; b++) {
+		ASSERT_EQ(0, cycles(self, k, per, with + b * per, &ok));
+		ASSERT_EQ(0, thp_unload());
+		ASSERT_EQ(0, cycles(self, k, per, without + b * per, &ok_off));
+		ASSERT_EQ(0, thp_load(NULL));
+	}
+	m_with = median(with, BENCH_N);
+	m_without = median(without, BENCH_N);
+	ksft_print_msg("bench: uprobe cycle median %.3f ms loaded, %.3f ms not loaded, ratio %.3f\n",
+		       m_with / 1e6, m_without / 1e6, (double)m_with / m_without);
+	ksft_print_msg("bench: uprobe PMD-mapped 100 ms after unregister: %d/%d loaded, %d/%d not loaded\n",
+		       ok, BENCH_N, ok_off, BENCH_N);
+	EXPECT_EQ(BENCH_N, ok);
+}
+
+TEST(uprobes_file_mode)
+{
+	struct stat st;
+
+	if (!thp_loaded())
+		ASSERT_EQ(0, thp_load(NULL));
+	ASSERT_EQ(0, stat(THP_DEBUGFS "/uprobes", &st));
+	EXPECT_EQ(0400, st.st_mode & 0777);
+	EXPECT_LE(0, thp_stat("uprobe_split"));
+	EXPECT_LE(0, thp_stat("uprobe_restored"));
+	EXPECT_LE(0, thp_stat("uprobe_kernel_recollapsed"));
+	EXPECT_LE(0, thp_stat("uprobe_enqueued"));
+}
+
+TEST(uprobe_hooks_off)
+{
+	ASSERT_EQ(0, thp_reload_plain());
+	ASSERT_EQ(0, thp_unload());
+	ASSERT_EQ(0, thp_load("uprobe_hooks=0"));
+	EXPECT_EQ(0, thp_stat("uprobe_hooks_installed"));
+	ASSERT_EQ(0, thp_reload_plain());
+}
+
+TEST_HARNESS_MAIN
