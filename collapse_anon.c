@@ -144,8 +144,8 @@ static enum thp_result thp_anon_check_mapped(struct thp_req *req, struct folio *
 	if (folio_maybe_dma_pinned(folio))
 		return thp_req_fail(req, THP_FOLIO_PINNED, "pinned (FOLL_PIN)");
 	if (folio_ref_count(folio) != expected)
-		return thp_req_fail(req, THP_FOLIO_PINNED, "refcount %d, expected %d (GUP or "
-				    "another holder)", folio_ref_count(folio), expected);
+		return thp_req_fail(req, THP_FOLIO_PINNED, "refcount %d, expected %d (held)",
+				    folio_ref_count(folio), expected);
 	return THP_SUCCEEDED;
 }
 
