@@ -228,11 +228,8 @@ enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vm
 	if (pmd_none(pmdval))
 		goto out;
 	pml = pmd_lock(mm, pmd);
-	start_pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
-		    thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
-	if (!start_pte) {
-		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
-	} else {
+	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
+	if (start_pte) {
 		thp_ptl_lock_nested(pml, ptl);
 		thp_check_ptes(req, folio, start_pte, &nr);
 		thp_pte_unmap(start_pte);
@@ -264,15 +261,9 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 	int i, nr;
 
 	pml = pmd_lock(mm, pmd);
-	if (!pmd_same(thp_pmd_read(pmd), pmdval)) {
-		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
+	if (!start_pte)
 		goto unlock;
-	}
-	start_pte = thp_pte_map_nolock(mm, pmd, req->haddr, &ptl);
-	if (!start_pte) {
-		thp_req_fail(req, THP_PMD_CHANGED, "page table went away");
-		goto unlock;
-	}
 	thp_ptl_lock_nested(pml, ptl);
 
 	/* step 1: check all mapped PTEs are to the right huge page */

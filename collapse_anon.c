@@ -194,11 +194,10 @@ static enum thp_result thp_anon_first_folio(struct thp_req *req, pmd_t *pmd, pmd
 	pte_t *pte, ptent;
 
 	pml = pmd_lock(mm, pmd);
-	pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
-	      thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
+	pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
 	if (!pte) {
 		spin_unlock(pml);
-		return thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+		return req->result;
 	}
 	thp_ptl_lock_nested(pml, ptl);
 	ptent = ptep_get(pte);
@@ -267,11 +266,8 @@ enum thp_result thp_precheck_anon(struct thp_req *req, struct vm_area_struct *vm
 	if (thp_anon_check_folio(req, vma, folio) != THP_SUCCEEDED)
 		goto put;
 	pml = pmd_lock(mm, pmd);
-	start_pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
-		    thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
-	if (!start_pte) {
-		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
-	} else {
+	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
+	if (start_pte) {
 		thp_ptl_lock_nested(pml, ptl);
 		if (thp_anon_check_ptes(req, folio, start_pte, &bits) == THP_SUCCEEDED)
 			thp_anon_check_mapped(req, folio, 1);
@@ -316,11 +312,10 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 	int i;
 
 	pml = pmd_lock(mm, pmd);
-	start_pte = pmd_same(thp_pmd_read(pmd), pmdval) ?
-		    thp_pte_map_nolock(mm, pmd, req->haddr, &ptl) : NULL;
+	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
 	if (!start_pte) {
 		spin_unlock(pml);
-		return thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+		return req->result;
 	}
 	/* detach the table: no TLB entry, no hardware walk, no GUP-fast into it */
 	old = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);

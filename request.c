@@ -375,3 +375,26 @@ pmd_t *thp_req_walk(struct thp_req *req, pmd_t *pmdval)
 	*pmdval = READ_ONCE(*pmd);
 	return pmd;
 }
+
+/**
+ * thp_pte_map_same() - map the range's PTE table if the pmd did not change
+ * @req: the request
+ * @pmd: the pmd of req->haddr
+ * @pmdval: the value it held when it was read without the lock
+ * @ptlp: set to the PTE table's lock (not taken)
+ *
+ * Context: the pmd lock held.
+ * Return: the first PTE of the range, mapped (thp_pte_unmap() it), or NULL
+ * with req->result THP_PMD_CHANGED.
+ */
+pte_t *thp_pte_map_same(struct thp_req *req, pmd_t *pmd, pmd_t pmdval, spinlock_t **ptlp)
+{
+	pte_t *pte = NULL;
+
+	lockdep_assert_held(pmd_lockptr(req->mm, pmd));
+	if (pmd_same(thp_pmd_read(pmd), pmdval))
+		pte = thp_pte_map_nolock(req->mm, pmd, req->haddr, ptlp);
+	if (!pte)
+		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
+	return pte;
+}

@@ -101,4 +101,6 @@ static inline void thp_ptl_unlock_nested(spinlock_t *pml, spinlock_t *ptl)
 		__release(ptl);
 }
 
+pte_t *thp_pte_map_same(struct thp_req *req, pmd_t *pmd, pmd_t pmdval, spinlock_t **ptlp);
+
 #endif /* THP_REQUEST_H */
