@@ -75,6 +75,10 @@
 static bool uprobe_hooks = true;
 module_param(uprobe_hooks, bool, 0444);
 MODULE_PARM_DESC(uprobe_hooks, "Track uprobe breakpoints in THPs and re-collapse their ranges (default 1)");
+static bool uprobe_test_distrust;
+module_param(uprobe_test_distrust, bool, 0644);
+MODULE_PARM_DESC(uprobe_test_distrust,
+		 "Testing: treat the kernel's re-collapse as failed, queue the range (default 0)");
 
 #define THP_UP_BPS		12
 #define THP_UP_MAX_RANGES	4096
@@ -302,7 +306,8 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 	/* not restored: the process's own copy differs, or there was none */
 	if (!c->restored)
 		return;
-	if (c->recollapsed && (c->write_locked || !THP_COLLAPSE_MMAP_WRITE)) {
+	if (c->recollapsed && (c->write_locked || !THP_COLLAPSE_MMAP_WRITE) &&
+	    !READ_ONCE(uprobe_test_distrust)) {
 		atomic_long_inc(&thp_up_stat[UP_KERNEL_RECOLLAPSED]);
 		return;
 	}

@@ -316,6 +316,7 @@ static void up_cleanup(FIXTURE_DATA(up) *self)
 		kid_stop(&self->kids[i], self->owner);
 	for (i = 0; i < 4; i++)
 		probe_del(self, i);
+	thp_param_set("uprobe_test_distrust", "0");
 	if (!thp_loaded())
 		thp_load(NULL);
 	if (self->record_cmd[0])
@@ -447,6 +448,30 @@ TEST_F(up, register_unregister)
 		       thp_stat("uprobe_kernel_recollapsed"), thp_stat("uprobe_enqueued"));
 	EXPECT_EQ(rest + 1, thp_stat("uprobe_restored"));
 	EXPECT_EQ(done + 1, thp_stat("uprobe_kernel_recollapsed") + thp_stat("uprobe_enqueued"));
+}
+
+/*
+ * The path taken when the kernel's own re-collapse failed or cannot be
+ * trusted (6.1's unapply_uprobe() under the read lock): with
+ * uprobe_test_distrust=1 every last removal takes it. The range goes
+ * through the retry queue and ends PMD-mapped all the same.
+ */
+TEST_F(up, queue_fallback)
+{
+	struct kid *k = &self->kids[0];
+	long enq = thp_stat("uprobe_enqueued"), src = thp_stat("source_hook_uprobe");
+
+	ASSERT_EQ(0, thp_param_set("uprobe_test_distrust", "1"));
+	map_pmd(_metadata, self, k);
+	ASSERT_EQ(0, probe_add(self, 0, 0x3000));
+	split_with(_metadata, self, k, 1);
+	hit(_metadata, self, k, 0, 0x3000);
+	ASSERT_EQ(0, probe_del(self, 0));
+	thp_param_set("uprobe_test_distrust", "0");
+	EXPECT_EQ(enq + 1, thp_stat("uprobe_enqueued"));
+	EXPECT_EQ(src + 1, thp_stat("source_hook_uprobe"));
+	EXPECT_EQ(0, thp_queue_wait(k->pid, 10000));
+	restored(_metadata, self, k);
 }
 
 TEST_F(up, two_probes_removed_one_at_a_time)
