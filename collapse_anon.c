@@ -36,9 +36,15 @@
  *           clears it, moves the rmap from 512 PTEs to one PMD, deposits
  *           the table (a later PMD split takes it back) and sets the PMD.
  *
- * Checking after the detach is what makes the reference count conclusive:
- * with the pmd clear and GUP-fast drained, no new reference to the folio
- * can appear through this table while we look.
+ * Checking after the detach is what makes the reference count conclusive.
+ * GUP-fast (IRQs off, no locks) re-reads the pmd after it has taken its
+ * reference and drops the reference when the pmd changed (both kernels:
+ * gup_pte_range() / gup_fast_pte_range()). Its reference is a fully ordered
+ * atomic, and our pmd clear is followed by the TLB flush's barrier before
+ * the count is read: either it sees the cleared pmd and backs off, or we
+ * see its reference and refuse. Unlike khugepaged, which frees or copies
+ * the old pages, we need no tlb_remove_table_sync_one() IPI: the table is
+ * not freed, and a reference that backs off leaves nothing behind.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -308,7 +314,6 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 	struct thp_anon_bits bits;
 	pte_t *start_pte;
 	pmd_t old, entry;
-	unsigned long addr;
 	int i;
 
 	pml = pmd_lock(mm, pmd);
@@ -317,10 +322,9 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 		spin_unlock(pml);
 		return req->result;
 	}
-	/* detach the table: no TLB entry, no hardware walk, no GUP-fast into it */
+	/* detach the table: no TLB entry, no hardware walk, no new GUP-fast reference */
 	old = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
 	spin_unlock(pml);
-	thp_gup_fast_sync();
 
 	spin_lock(ptl);
 	if (thp_anon_check_ptes(req, folio, start_pte, &bits) != THP_SUCCEEDED ||
@@ -332,8 +336,7 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 		spin_unlock(pml);
 		goto unmap;
 	}
-	for (i = 0, addr = req->haddr; i < HPAGE_PMD_NR; i++, addr += PAGE_SIZE)
-		ptep_get_and_clear(mm, addr, start_pte + i);
+	thp_clear_detached_ptes(mm, req->haddr, start_pte);
 	thp_anon_rmap_ptes_to_pmd(folio, vma, req->haddr, bits.exclusive);
 	/* a PMD-mapped THP keeps PG_anon_exclusive on its head page only */
 	if (bits.exclusive)

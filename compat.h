@@ -32,7 +32,7 @@
 #include <asm/pgalloc.h>
 #include "ksyms.h"
 
-#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
+#if !defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
 /* asm-generic/tlb.h's declaration; x86's asm/tlb.h cannot be included alone. */
 void tlb_remove_table_sync_one(void);
 #endif
@@ -220,18 +220,6 @@ static inline void thp_vma_start_write(struct vm_area_struct *vma)
 #endif
 }
 
-/*
- * Wait until no GUP-fast walker (IRQs off, no locks) can still be inside a
- * page table just detached from its pmd: after this, nobody can take a new
- * reference to a page through it.
- */
-static inline void thp_gup_fast_sync(void)
-{
-#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
-	thp_ksym_fn(tlb_remove_table_sync_one)();
-#endif
-}
-
 /* 6.12: an anon THP queued for deferred split because it is partially mapped. */
 static inline bool thp_folio_partially_mapped(struct folio *folio)
 {
@@ -258,6 +246,29 @@ static inline void thp_set_huge_pmd(struct mm_struct *mm, unsigned long addr, pm
 	set_pmd(pmdp, pmd);
 #else
 	set_pmd_at(mm, addr, pmdp, pmd);
+#endif
+}
+
+/*
+ * Clear the PTEs of a page table that is detached from its pmd, its TLB
+ * entries flushed and GUP-fast drained: nothing can walk it any more.
+ * arm64's ptep helpers (6.9+, CONFIG_ARM64_CONTPTE) first unfold each
+ * contiguous 64 KiB block, flushing its TLB entries again, which costs more
+ * than the whole rest of a collapse under QEMU TCG; so arm64 writes zeros
+ * (page_table_check is off there, see thp_set_huge_pmd()). Elsewhere the
+ * generic helper, whose page_table_check hook pairs with the PMD set.
+ */
+static inline void thp_clear_detached_ptes(struct mm_struct *mm, unsigned long addr,
+					   pte_t *pte)
+{
+#ifdef CONFIG_ARM64
+	BUILD_BUG_ON(IS_ENABLED(CONFIG_PAGE_TABLE_CHECK));
+	memset(pte, 0, HPAGE_PMD_NR * sizeof(pte_t));
+#else
+	int i;
+
+	for (i = 0; i < HPAGE_PMD_NR; i++, addr += PAGE_SIZE)
+		ptep_get_and_clear(mm, addr, pte + i);
 #endif
 }
 

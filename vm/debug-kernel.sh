@@ -57,9 +57,9 @@ cfg -e DEBUG_KERNEL -e DEBUG_VM -e DEBUG_VM_PGFLAGS \
 	-e DEBUG_KMEMLEAK -e DEBUG_KMEMLEAK_DEFAULT_OFF \
 	--set-val DEBUG_KMEMLEAK_MEM_POOL_SIZE 16000 \
 	-e DETECT_HUNG_TASK -e SOFTLOCKUP_DETECTOR
-# fast to build: no debug info, no module signing
+# fast to build: no debug info, no module signing, no GPU, sound or wireless
 cfg -d DEBUG_INFO -e DEBUG_INFO_NONE -d DEBUG_INFO_BTF -d MODULE_SIG \
-	-d RANDOMIZE_BASE -d WERROR
+	-d RANDOMIZE_BASE -d WERROR -d DRM -d SOUND -d WLAN -d WIRELESS -d CFG80211
 make -s -C "$src" O="$root/obj" olddefconfig >&2
 for opt in DEBUG_VM PAGE_TABLE_CHECK_ENFORCED KASAN_GENERIC PROVE_LOCKING \
 	DEBUG_KMEMLEAK UPROBE_EVENTS TRANSPARENT_HUGEPAGE USERFAULTFD; do
