@@ -13,6 +13,10 @@
 #include "kselftest_harness.h"
 #include "thp_retry_util.h"
 
+/* Loads take seconds on the debug tier's KASAN + lockdep kernel under TCG. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	300
+
 static char buf[65536];
 
 TEST(debugfs_directory_exists)
