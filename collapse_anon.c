@@ -30,8 +30,8 @@
  *       anon_vma write       no rmap walker inside the range
  *         mmu notifier start/end
  *           pmd lock: pmdp_collapse_flush() detaches the PTE table and
- *           flushes the TLB; then GUP-fast is waited for, and the table is
- *           checked under its own lock. A refusal puts the table back
+ *           flushes the TLB; then the table is checked under its own
+ *           lock. A refusal puts the table back
  *           (pmd_populate, as upstream does when isolation fails); success
  *           clears it, moves the rmap from 512 PTEs to one PMD, deposits
  *           the table (a later PMD split takes it back) and sets the PMD.
