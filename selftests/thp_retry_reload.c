@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thp_retry_reload - unload and load the module 100 times while a workload
+ * thp_retry_reload - unload and load the module 100 times (thp_reload_cycles
+ * in the environment, which the guest gets from the kernel command line)
+ * while a workload
  * keeps split, collapse and queue requests coming on its own THP (and the
  * retry worker busy). Each cycle must succeed; the workload's data must
  * survive; the runner fails the run on any splat or leak report.
@@ -68,9 +70,11 @@ FIXTURE_TEARDOWN(reload)
 
 TEST_F_TIMEOUT(reload, cycles_under_load, 600)
 {
+	const char *env = getenv("thp_reload_cycles");
+	int cycles = env && atoi(env) > 0 ? atoi(env) : CYCLES;
 	int i, tries, ret, status, busy = 0;
 
-	for (i = 0; i < CYCLES; i++) {
+	for (i = 0; i < cycles; i++) {
 		/* an open request file holds the module: try again */
 		for (tries = 0; (ret = thp_unload()) && tries < 2000; tries++) {
 			busy++;
@@ -81,7 +85,7 @@ TEST_F_TIMEOUT(reload, cycles_under_load, 600)
 		ASSERT_EQ(0, thp_load(NULL)) TH_LOG("cycle %d: load", i);
 		usleep(5000);
 	}
-	ksft_print_msg("%d cycles, %d busy unload attempts\n", CYCLES, busy);
+	ksft_print_msg("%d cycles, %d busy unload attempts\n", cycles, busy);
 	ASSERT_EQ(0, kill(self->kid, SIGTERM));
 	ASSERT_EQ(self->kid, waitpid(self->kid, &status, 0));
 	self->kid = 0;
