@@ -2,7 +2,7 @@
 /*
  * thp_retry_stress - race stress: a victim process changes its THP ranges
  * in every way it can while other threads split, collapse, queue and scan
- * it, for THP_STRESS_SECONDS (default 30).
+ * it, for THP_STRESS_SECONDS (default 60).
  *
  * The victim holds anonymous THP ranges and ranges of a huge tmpfs file
  * (MAP_SHARED). Each 4 KiB page starts with a stamp (range, page,
@@ -297,7 +297,7 @@ FIXTURE_TEARDOWN(stress)
 TEST_F_TIMEOUT(stress, race, 600)
 {
 	const char *env = getenv("THP_STRESS_SECONDS");
-	unsigned int secs = env ? atoi(env) : 30, victims = 0;
+	unsigned int secs = env ? atoi(env) : 60, victims = 0;
 	uint32_t *file_gen[NR_FILE];
 	char opts[64], path[128], khd[32];
 	int files[NR_FILE], i, r, st;

@@ -5,11 +5,10 @@
  * the range is PMD-mapped again, holds no anonymous page and reads as the
  * file does.
  *
- * The code is a file on a huge=always tmpfs, one PMD long, full of the
- * arch's return instruction, mapped PROT_READ|PROT_EXEC, MAP_PRIVATE and
- * PMD-aligned by child processes ("kids") that, on command, map it, call
- * into it (hitting the probe) or read it all. Probes go through tracefs
- * uprobe_events; a probe fired when its uprobe_profile hit count moved.
+ * The code (thp_uprobe_util.h) is mapped PROT_READ|PROT_EXEC, MAP_PRIVATE
+ * and PMD-aligned by child processes ("kids") that, on command, map it, call
+ * into it (hitting the probe) or read it all. A probe fired when its
+ * uprobe_profile hit count moved.
  *
  *  - register/unregister one probe;
  *  - two probes in one range, removed one at a time: still split after
@@ -25,10 +24,8 @@
  *    loaded, and the ranges PMD-mapped 100 ms after the unregister
  *    ("# bench:" lines; the PMD-mapped fraction must be 100%).
  *
- * Tracing's record-cmd option is off during each test: with it on, every
- * event enable and disable registers and unregisters a sched_switch probe,
- * patching a static branch in __schedule() each time; under QEMU TCG that
- * patching hit an unhandled int3 in __schedule() within a few dozen cycles.
+ * Tracing's record-cmd option is off during each test (see
+ * thp_uprobe_util.h).
  *
  * Skips when tracefs has no uprobe_events or the module's uprobe hooks are
  * not installed. Needs root and debugfs.
@@ -38,22 +35,9 @@
 #include <pthread.h>
 
 #include "kselftest_harness.h"
-#include "thp_retry_util.h"
+#include "thp_uprobe_util.h"
 
 #define MAX_KIDS	3
-#define GROUP		"thp"
-
-#if defined(__x86_64__)
-#define RET_INSN	0xc3u
-#define RET_SIZE	1
-#elif defined(__aarch64__)
-#define RET_INSN	0xd65f03c0u
-#define RET_SIZE	4
-#else
-#error "x86_64 or arm64 only"
-#endif
-
-static const char *tracefs = "/sys/kernel/tracing";
 
 struct kid {
 	pid_t pid;
@@ -174,52 +158,28 @@ static void kid_stop(struct kid *k, pid_t owner)
 	thp_kill_reap(&k->pid);
 }
 
-/* Write @s to tracefs file @rel; 0 or -errno. O_APPEND keeps other probes. */
-static int trace_write(const char *rel, const char *s)
-{
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", tracefs, rel);
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Make and enable probe number @slot at file offset @off; 0 or -errno. */
 static int probe_add(FIXTURE_DATA(up) *self, int slot, unsigned long off)
 {
-	char buf[256], *name = self->names[slot];
+	char *name = self->names[slot];
 	int ret;
 
 	snprintf(name, sizeof(self->names[slot]), "thpup_%d_%d", getpid(), self->probes++);
-	snprintf(buf, sizeof(buf), "p:" GROUP "/%s %s:%#lx", name, self->path, off);
-	ret = trace_write("uprobe_events", buf);
-	if (ret) {
+	ret = thp_uprobe_add(name, self->path, off);
+	if (ret)
 		name[0] = '\0';
-		return ret;
-	}
-	snprintf(buf, sizeof(buf), "events/" GROUP "/%s/enable", name);
-	return trace_write(buf, "1");
+	return ret;
 }
 
 /* Disable and delete probe @slot (unregisters it); 0 or -errno. */
 static int probe_del(FIXTURE_DATA(up) *self, int slot)
 {
-	char buf[256], *name = self->names[slot];
+	char *name = self->names[slot];
 	int ret;
 
 	if (!name[0])
 		return 0;
-	snprintf(buf, sizeof(buf), "events/" GROUP "/%s/enable", name);
-	ret = trace_write(buf, "0");
-	snprintf(buf, sizeof(buf), "-:" GROUP "/%s", name);
-	if (!ret)
-		ret = trace_write("uprobe_events", buf);
+	ret = thp_uprobe_del(name);
 	name[0] = '\0';
 	return ret;
 }
@@ -230,7 +190,7 @@ static long probe_hits(FIXTURE_DATA(up) *self, int slot)
 	static char buf[65536];
 	char path[256], *l;
 
-	snprintf(path, sizeof(path), "%s/uprobe_profile", tracefs);
+	snprintf(path, sizeof(path), "%s/uprobe_profile", thp_tracefs);
 	if (thp_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
@@ -319,9 +279,7 @@ static void up_cleanup(FIXTURE_DATA(up) *self)
 	thp_param_set("uprobe_test_distrust", "0");
 	if (!thp_loaded())
 		thp_load(NULL);
-	if (self->record_cmd[0])
-		trace_write("options/record-cmd", self->record_cmd);
-	self->record_cmd[0] = '\0';
+	thp_record_cmd_restore(self->record_cmd);
 	thp_khugepaged_resume(self->khd_sleep);
 	if (self->path[0])
 		unlink(self->path);
@@ -332,18 +290,12 @@ static void up_cleanup(FIXTURE_DATA(up) *self)
 
 FIXTURE_SETUP(up)
 {
-	char path[256];
 	long pmd = thp_pmd_size();
 	size_t i;
-	int fd, ret;
+	int ret;
 
-	snprintf(path, sizeof(path), "%s/uprobe_events", tracefs);
-	if (access(path, W_OK)) {
-		tracefs = "/sys/kernel/debug/tracing";
-		snprintf(path, sizeof(path), "%s/uprobe_events", tracefs);
-		if (access(path, W_OK))
-			SKIP(return, "no uprobe_events in tracefs");
-	}
+	if (thp_tracefs_find())
+		SKIP(return, "no uprobe_events in tracefs");
 	ASSERT_LT(0, pmd);
 	self->owner = getpid();
 	self->pmd = pmd;
@@ -352,28 +304,16 @@ FIXTURE_SETUP(up)
 		ASSERT_EQ(0, thp_load(NULL));
 	if (thp_stat("uprobe_hooks_installed") != 1)
 		SKIP(return, "uprobe hooks not installed");
-	snprintf(path, sizeof(path), "%s/options/record-cmd", tracefs);
-	if (thp_read_file(path, self->record_cmd, sizeof(self->record_cmd)) > 0) {
-		self->record_cmd[strcspn(self->record_cmd, "\n")] = '\0';
-		if (trace_write("options/record-cmd", "0"))
-			self->record_cmd[0] = '\0';
-	}
+	thp_record_cmd_off(self->record_cmd, sizeof(self->record_cmd));
 	thp_khugepaged_pause(self->khd_sleep, sizeof(self->khd_sleep));
 	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), "huge=always,size=64m");
 	ASSERT_EQ(0, ret) TH_LOG("huge tmpfs: %s", strerror(-ret));
 	self->expect = malloc(pmd);
 	ASSERT_NE(NULL, self->expect);
-	for (i = 0; i < self->pmd; i += RET_SIZE) {
-		uint32_t insn = RET_INSN;
-
-		memcpy(self->expect + i, &insn, RET_SIZE);
-	}
+	thp_fill_ret(self->expect, self->pmd);
 	snprintf(self->path, sizeof(self->path), "%s/code", self->dir);
-	fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, pmd));
-	ASSERT_EQ(pmd, pwrite(fd, self->expect, pmd, 0));
-	close(fd);
+	ret = thp_code_file(self->path, self->expect, self->pmd);
+	ASSERT_EQ(0, ret) TH_LOG("code file: %s", strerror(-ret));
 	for (i = 0; i < MAX_KIDS; i++)
 		ASSERT_EQ(0, kid_start(self, &self->kids[i]));
 }
@@ -601,8 +541,8 @@ static int probe_enable(FIXTURE_DATA(up) *self, int slot, bool on)
 {
 	char buf[256];
 
-	snprintf(buf, sizeof(buf), "events/" GROUP "/%s/enable", self->names[slot]);
-	return trace_write(buf, on ? "1" : "0");
+	snprintf(buf, sizeof(buf), "events/" THP_UPROBE_GROUP "/%s/enable", self->names[slot]);
+	return thp_trace_write(buf, on ? "1" : "0");
 }
 
 /*

@@ -41,8 +41,8 @@ timeout=${THP_VM_TIMEOUT:-900}
 case "$series" in
 *-debug)
 	# kmemleak is built in but off until asked for; KASAN and lockdep
-	# make everything several times slower
-	extra=" kmemleak=on thp_reload_cycles=${THP_RELOAD_CYCLES:-100}"
+	# make everything several times slower: each selftest gets 1500 s
+	extra=" kmemleak=on thp_reload_cycles=${THP_RELOAD_CYCLES:-100} thp_test_timeout=1500"
 	timeout=${THP_VM_TIMEOUT:-5400}
 	;;
 esac
