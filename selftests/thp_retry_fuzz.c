@@ -2,7 +2,10 @@
 /*
  * thp_retry_fuzz - random and mutated requests to every writable interface
  * (debugfs split, collapse, queue, scan and /dev/thp_retry) from concurrent
- * writers, aimed at a victim process with every kind of mapping.
+ * writers, aimed at a victim process with every kind of mapping: a huge
+ * tmpfs file shared and private (with a CoW page), anonymous THPs, a
+ * small-page tmpfs file, a memfd, a PROT_NONE hole, and any address of its
+ * other VMAs (text, data, heap, stack, vdso, vvar), read from its maps.
  *
  * Success: no write returns more than it was given, the module still
  * answers a valid request afterwards, and the victim's memory is exactly
@@ -11,6 +14,7 @@
  * 100000); most inputs are invalid on purpose, a few percent are valid
  * requests that really split and collapse the victim's THPs.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <sys/wait.h>
 
@@ -20,9 +24,11 @@
 #include "thp_retry_dev.h"
 
 #define NR_WRITERS	4
-#define NR_REGIONS	5
+#define NR_REGIONS	6
+#define MAX_VMAS	128
 
-enum { R_HUGE, R_HUGE_PRIVATE, R_ANON, R_SMALL_FILE, R_HOLE };
+/* The victim's own regions; all but R_HOLE are checksummed. */
+enum { R_HUGE, R_HUGE_PRIVATE, R_ANON, R_SMALL_FILE, R_MEMFD, R_HOLE };
 
 struct victim {
 	pid_t pid;
@@ -39,6 +45,25 @@ static const char * const verbs[] = { "split", "collapse", "queue", "scan" };
 static struct victim v;
 static long writes_per_writer;
 static pid_t dead_pid;
+/* every VMA of the victim (text, data, heap, stack, vdso, vvar, ...) */
+static unsigned long vma_start[MAX_VMAS], vma_end[MAX_VMAS];
+static int nr_vmas;
+
+/* Read the victim's VMAs from /proc/PID/maps. */
+static void read_vmas(pid_t pid)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (nr_vmas < MAX_VMAS && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &vma_start[nr_vmas], &vma_end[nr_vmas]) == 2)
+			nr_vmas++;
+	fclose(f);
+}
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -66,17 +91,25 @@ static void fill(char *p, size_t len, int seed)
 		p[i] = (char)(i * 31 + seed + i / 4096);
 }
 
-/* An address worth trying: in one of the victim's regions, or anywhere. */
+/*
+ * An address worth trying: in one of the victim's regions, in any other
+ * VMA of it, odd values, or anywhere.
+ */
 static unsigned long pick_addr(uint64_t *s)
 {
 	static const unsigned long odd[] = {
 		0, 1, 4096, 0x7fffffffffffUL, 0x800000000000UL, ~0UL, 0xffff800000000000UL,
 	};
-	int r = rnd(s) % (NR_REGIONS + 2);
+	int r = rnd(s) % (NR_REGIONS + 3);
 
 	if (r < NR_REGIONS)
 		return (unsigned long)v.addr[r] + rnd(s) % (v.len[r] + 8192);
-	if (r == NR_REGIONS)
+	if (r == NR_REGIONS && nr_vmas) {
+		int i = rnd(s) % nr_vmas;
+
+		return vma_start[i] + rnd(s) % (vma_end[i] - vma_start[i]);
+	}
+	if (r == NR_REGIONS + 1)
 		return odd[rnd(s) % ARRAY_SIZE(odd)];
 	return rnd(s);
 }
@@ -224,6 +257,9 @@ TEST_F_TIMEOUT(fuzz, every_writable_interface, 900)
 		v.len[R_ANON] = 2 * pmd;
 		v.addr[R_ANON] = thp_map_aligned(2 * pmd, pmd, PROT_READ | PROT_WRITE,
 						 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* anonymous THPs (the guest boots with transparent_hugepage=madvise) */
+		if (v.addr[R_ANON] != MAP_FAILED)
+			madvise(v.addr[R_ANON], 2 * pmd, MADV_HUGEPAGE);
 		snprintf(path, sizeof(path), "%s/small", small.dir);
 		fd = open(path, O_RDWR | O_CREAT, 0600);
 		if (fd < 0 || ftruncate(fd, pmd))
@@ -231,6 +267,12 @@ TEST_F_TIMEOUT(fuzz, every_writable_interface, 900)
 		v.len[R_SMALL_FILE] = pmd;
 		v.addr[R_SMALL_FILE] = thp_map_aligned(pmd, pmd, PROT_READ | PROT_WRITE,
 						       MAP_SHARED, fd, 0);
+		fd = memfd_create("thp_retry_fuzz", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, pmd))
+			_exit(10);
+		v.len[R_MEMFD] = pmd;
+		v.addr[R_MEMFD] = thp_map_aligned(pmd, pmd, PROT_READ | PROT_WRITE, MAP_SHARED,
+						  fd, 0);
 		v.len[R_HOLE] = pmd;
 		v.addr[R_HOLE] = thp_map_aligned(pmd, pmd, PROT_NONE,
 						 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -254,6 +296,8 @@ TEST_F_TIMEOUT(fuzz, every_writable_interface, 900)
 		_exit(0);
 	}
 	ASSERT_EQ(sizeof(v), read(rep[0], &v, sizeof(v)));
+	read_vmas(v.pid);
+	ksft_print_msg("victim %d: %d VMAs\n", v.pid, nr_vmas);
 
 	for (i = 0; i < NR_WRITERS; i++) {
 		w[i] = (struct writer){ .seed = 0x9e3779b97f4a7c15ULL * (i + 1) ^ getpid() };
