@@ -30,8 +30,8 @@
  *       anon_vma write       no rmap walker inside the range
  *         mmu notifier start/end
  *           pmd lock: pmdp_collapse_flush() detaches the PTE table and
- *           flushes the TLB; then the table is checked under its own
- *           lock. A refusal puts the table back
+ *           flushes the TLB; then GUP-fast is waited for, and the table is
+ *           checked under its own lock. A refusal puts the table back
  *           (pmd_populate, as upstream does when isolation fails); success
  *           clears it, moves the rmap from 512 PTEs to one PMD, deposits
  *           the table (a later PMD split takes it back) and sets the PMD.
@@ -42,9 +42,11 @@
  * gup_pte_range() / gup_fast_pte_range()). Its reference is a fully ordered
  * atomic, and our pmd clear is followed by the TLB flush's barrier before
  * the count is read: either it sees the cleared pmd and backs off, or we
- * see its reference and refuse. Unlike khugepaged, which frees or copies
- * the old pages, we need no tlb_remove_table_sync_one() IPI: the table is
- * not freed, and a reference that backs off leaves nothing behind.
+ * see its reference and refuse. The tlb_remove_table_sync_one() IPI after
+ * the detach is still needed, as in upstream khugepaged: the table is
+ * deposited, and a later zap of the PMD frees a deposited table with
+ * pte_free() at once, which a GUP-fast walker still inside it from before
+ * the detach (arm64 flushes by broadcast TLBI, no IPI) would read.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -325,6 +327,7 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 	/* detach the table: no TLB entry, no hardware walk, no new GUP-fast reference */
 	old = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
 	spin_unlock(pml);
+	thp_gup_fast_sync();
 
 	spin_lock(ptl);
 	if (thp_anon_check_ptes(req, folio, start_pte, &bits) != THP_SUCCEEDED ||

@@ -32,7 +32,7 @@
 #include <asm/pgalloc.h>
 #include "ksyms.h"
 
-#if !defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
+#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
 /* asm-generic/tlb.h's declaration; x86's asm/tlb.h cannot be included alone. */
 void tlb_remove_table_sync_one(void);
 #endif
@@ -217,6 +217,20 @@ static inline void thp_vma_start_write(struct vm_area_struct *vma)
 {
 #ifdef THP_HAVE_PER_VMA_LOCK
 	vma_start_write(vma);
+#endif
+}
+
+/*
+ * Wait until no GUP-fast walker (IRQs off, no locks) can still be inside a
+ * page table just detached from its pmd. GUP-fast backs off by itself when
+ * it sees the pmd changed, but the detached table is deposited, and a later
+ * zap of the PMD frees a deposited table with pte_free() at once, with no
+ * RCU delay: upstream khugepaged syncs here for the same reason.
+ */
+static inline void thp_gup_fast_sync(void)
+{
+#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
+	thp_ksym_fn(tlb_remove_table_sync_one)();
 #endif
 }
 

@@ -44,6 +44,9 @@ THP_KSYM(folio_add_anon_rmap_pmd,		KS_CALL, FEAT_ANON)
 #else
 THP_KSYM(page_add_anon_rmap,			KS_CALL, FEAT_ANON)
 #endif
+#if defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
+THP_KSYM(tlb_remove_table_sync_one,		KS_CALL, FEAT_ANON)
+#endif
 /* SPLIT: FOLL_SPLIT_PMD semantics (foll_split_pmd.c). */
 THP_KSYM(__split_huge_pmd,			KS_REQ | KS_CALL, FEAT_SPLIT)
 THP_KSYM(__pte_alloc,				KS_REQ | KS_CALL, FEAT_SPLIT)
