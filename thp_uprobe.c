@@ -40,12 +40,30 @@
  * Lifetime: each tracked range pins its mm_struct with mmgrab(), so a stale
  * pointer can never match a new mm; ranges go when their count drops to
  * zero, at munmap, at uprobe_clear_state() and at module unload. The mmdrop()
- * in a handler is never the last one: the probed function's caller holds
- * mm_users (write path) or __mmput() holds mm_count (exit).
+ * happens later, in process context (see "Freeing"), where it may be the
+ * last one.
  *
- * Locking: handlers never sleep and take no mm lock. thp_up_lock (irq-safe
- * spinlock) protects the range hash, the in-flight list and the counters of
- * the ranges; thp_queue_add() is called after it is dropped.
+ * Locking: handlers never sleep and take no mm lock. thp_up_lock protects
+ * the range hash, the in-flight list and the counters of the ranges;
+ * thp_queue_add() is called after it is dropped. It is an arch_spinlock_t,
+ * taken with interrupts off, and not a spinlock_t, because of where the
+ * handlers run: where a kprobe is an int3 (x86 without ftrace at the probed
+ * address) its pre-handlers run in the int3 exception, which lockdep counts
+ * as NMI, while return handlers, debugfs and thp_uprobe_in_tracked_write()
+ * callers run in task context; lockdep reports any lock taken both ways,
+ * since an NMI can interrupt its holder. That cannot happen here: the only
+ * code that runs under thp_up_lock is this file's hash and list walks and a
+ * seq_printf(), with interrupts off, and none of them calls a probed
+ * function (uprobe_write_opcode, collapse_pte_mapped_thp, uprobe_munmap,
+ * uprobe_clear_state), so no handler can start on a CPU that holds the lock,
+ * and a handler never runs in a real NMI (the probed functions are process
+ * context). thp_up_assert_locked() stands in for lockdep_assert_held().
+ *
+ * Freeing: a pre-handler in int3 context must not enter the slab allocator
+ * (its locks have the same problem) nor drop what may be the last reference
+ * of an mm. Ranges that go are unhashed under the lock and pushed on a
+ * lock-free list; an irq_work, safe to queue from any context, schedules a
+ * work item that frees them and mmdrop()s their mm in process context.
  *
  * Bounds: at most THP_UP_MAX_RANGES ranges, at most THP_UP_BPS breakpoints
  * identified per range. A range with more is marked overflowed: its count
@@ -55,7 +73,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hashtable.h>
+#include <linux/irq_work.h>
 #include <linux/kprobes.h>
+#include <linux/llist.h>
 #include <linux/mm.h>		/* before huge_mm.h */
 #include <linux/huge_mm.h>
 #include <linux/moduleparam.h>
@@ -65,6 +85,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uprobes.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "hooks.h"
@@ -91,6 +112,7 @@ MODULE_PARM_DESC(uprobe_test_distrust,
 /**
  * struct thp_up_range - the breakpoints of one PMD range of one mm
  * @hash: in thp_up_hash, keyed by (@mm, @haddr)
+ * @free: in thp_up_dead once unhashed, until the reaper frees it
  * @mm: pinned with mmgrab()
  * @haddr: the PMD-aligned address
  * @pid: the process, for display
@@ -100,6 +122,7 @@ MODULE_PARM_DESC(uprobe_test_distrust,
  */
 struct thp_up_range {
 	struct hlist_node hash;
+	struct llist_node free;
 	struct mm_struct *mm;
 	unsigned long haddr;
 	pid_t pid;
@@ -147,12 +170,40 @@ static const char * const thp_up_stat_names[UP_NR_STATS] = {
 	[UP_ENQUEUED] = "uprobe_enqueued",
 };
 
-static DEFINE_SPINLOCK(thp_up_lock);
+/* See "Locking" at the top: not lockdep-tracked, on purpose. */
+static arch_spinlock_t thp_up_lock = __ARCH_SPIN_LOCK_UNLOCKED;
 static DEFINE_HASHTABLE(thp_up_hash, 8);
 static LIST_HEAD(thp_up_inflight);
 static unsigned int thp_up_nr_ranges;
 static atomic_long_t thp_up_stat[UP_NR_STATS];
 static bool thp_up_installed;
+
+static LLIST_HEAD(thp_up_dead);
+static void thp_up_reap_fn(struct work_struct *work);
+static DECLARE_WORK(thp_up_reap_work, thp_up_reap_fn);
+
+static unsigned long thp_up_lock_irqsave(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	arch_spin_lock(&thp_up_lock);
+	return flags;
+}
+
+static void thp_up_unlock_irqrestore(unsigned long flags)
+{
+	arch_spin_unlock(&thp_up_lock);
+	local_irq_restore(flags);
+}
+
+/* lockdep_assert_held() for thp_up_lock, which lockdep does not see */
+static void thp_up_assert_locked(void)
+{
+	lockdep_assert_irqs_disabled();
+	if (IS_ENABLED(CONFIG_LOCKDEP))
+		WARN_ON_ONCE(!arch_spin_is_locked(&thp_up_lock));
+}
 
 static u32 thp_up_key(struct mm_struct *mm, unsigned long haddr)
 {
@@ -163,32 +214,58 @@ static struct thp_up_range *thp_up_find(struct mm_struct *mm, unsigned long hadd
 {
 	struct thp_up_range *r;
 
-	lockdep_assert_held(&thp_up_lock);
+	thp_up_assert_locked();
 	hash_for_each_possible(thp_up_hash, r, hash, thp_up_key(mm, haddr))
 		if (r->mm == mm && r->haddr == haddr)
 			return r;
 	return NULL;
 }
 
-/* Unhash a range; the caller frees it and mmdrop()s its mm outside the lock. */
+/* Unhash a range and hand it to the reaper (any context). */
 static void thp_up_unhash(struct thp_up_range *r)
 {
-	lockdep_assert_held(&thp_up_lock);
+	thp_up_assert_locked();
 	hash_del(&r->hash);
 	thp_up_nr_ranges--;
+	llist_add(&r->free, &thp_up_dead);
 }
 
-static void thp_up_free(struct thp_up_range *r)
+/* Free the unhashed ranges; process context. */
+static void thp_up_reap(void)
 {
-	mmdrop(r->mm);
-	kfree(r);
+	struct thp_up_range *r, *tmp;
+
+	might_sleep();
+	llist_for_each_entry_safe(r, tmp, llist_del_all(&thp_up_dead), free) {
+		mmdrop(r->mm);
+		kfree(r);
+	}
+}
+
+static void thp_up_reap_fn(struct work_struct *work)
+{
+	thp_up_reap();
+}
+
+static void thp_up_reap_irq_fn(struct irq_work *work)
+{
+	schedule_work(&thp_up_reap_work);
+}
+
+static DEFINE_IRQ_WORK(thp_up_reap_irq, thp_up_reap_irq_fn);
+
+/* After unhashing: free later, from any context (irq_work is NMI-safe). */
+static void thp_up_reap_later(void)
+{
+	if (!llist_empty(&thp_up_dead))
+		irq_work_queue(&thp_up_reap_irq);
 }
 
 static struct thp_up_call *thp_up_current_call(void)
 {
 	struct thp_up_call *c;
 
-	lockdep_assert_held(&thp_up_lock);
+	thp_up_assert_locked();
 	list_for_each_entry(c, &thp_up_inflight, node)
 		if (c->task == current)
 			return c;
@@ -238,9 +315,9 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 	struct thp_up_range *r, *new = NULL;
 	unsigned long flags;
 
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	r = thp_up_find(c->mm, haddr);
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	/* only ranges of a THP are tracked; a tracked one stays a THP range */
 	if (!r) {
 		if (!thp_up_range_is_thp(c->mm, c->vaddr))
@@ -250,7 +327,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 			return;
 	}
 
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	r = thp_up_find(c->mm, haddr);
 	if (!r && new && thp_up_nr_ranges < THP_UP_MAX_RANGES) {
 		r = new;
@@ -269,7 +346,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 		else
 			r->overflow = true;
 	}
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	kfree(new);
 }
 
@@ -289,7 +366,7 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 
 	if (c->restored)
 		atomic_long_inc(&thp_up_stat[UP_RESTORED]);
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	r = thp_up_find(c->mm, haddr);
 	if (r) {
 		i = thp_up_find_off(r, c->vaddr & ~HPAGE_PMD_MASK);
@@ -299,10 +376,10 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 		if (last)
 			thp_up_unhash(r);
 	}
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	if (!last)
 		return;
-	thp_up_free(r);
+	thp_up_reap_later();
 	/* not restored: the process's own copy differs, or there was none */
 	if (!c->restored)
 		return;
@@ -330,10 +407,10 @@ static int thp_up_write_entry(struct kretprobe_instance *ri, struct pt_regs *reg
 		.install = opcode == UPROBE_SWBP_INSN,
 		.write_locked = thp_mmap_write_held(mm),
 	};
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	c->tracked = !c->install && thp_up_find(mm, vaddr & HPAGE_PMD_MASK);
 	list_add(&c->node, &thp_up_inflight);
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	return 0;
 }
 
@@ -345,9 +422,9 @@ static int thp_up_write_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	long ret = regs_return_value(regs);
 	unsigned long flags;
 
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	list_del(&c->node);
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	if (ret)
 		return 0;
 	if (c->install)
@@ -375,11 +452,11 @@ static int thp_up_collapse_entry(struct kretprobe_instance *ri, struct pt_regs *
 
 	if (list_empty(&thp_up_inflight))
 		return 1;
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	c = thp_up_current_call();
 	if (c && !c->install)
 		c->restored = true;
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	*(struct thp_up_call **)ri->data = c;
 	return c ? 0 : 1;
 }
@@ -412,28 +489,21 @@ static struct kretprobe thp_up_krp_collapse = {
  */
 static void thp_up_forget(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	struct thp_up_range *r, *drop[8];
+	struct thp_up_range *r;
 	struct hlist_node *tmp;
 	unsigned long flags;
-	int bkt, n, i;
+	int bkt;
 
-	do {
-		n = 0;
-		spin_lock_irqsave(&thp_up_lock, flags);
-		hash_for_each_safe(thp_up_hash, bkt, tmp, r, hash) {
-			if (mm && r->mm != mm)
-				continue;
-			if (end && (r->haddr + HPAGE_PMD_SIZE <= start || r->haddr >= end))
-				continue;
-			thp_up_unhash(r);
-			drop[n++] = r;
-			if (n == ARRAY_SIZE(drop))
-				break;
-		}
-		spin_unlock_irqrestore(&thp_up_lock, flags);
-		for (i = 0; i < n; i++)
-			thp_up_free(drop[i]);
-	} while (n == ARRAY_SIZE(drop));
+	flags = thp_up_lock_irqsave();
+	hash_for_each_safe(thp_up_hash, bkt, tmp, r, hash) {
+		if (mm && r->mm != mm)
+			continue;
+		if (end && (r->haddr + HPAGE_PMD_SIZE <= start || r->haddr >= end))
+			continue;
+		thp_up_unhash(r);
+	}
+	thp_up_unlock_irqrestore(flags);
+	thp_up_reap_later();
 }
 
 static int thp_up_munmap_pre(struct kprobe *p, struct pt_regs *regs)
@@ -490,10 +560,10 @@ bool thp_uprobe_in_tracked_write(void)
 
 	if (list_empty(&thp_up_inflight))
 		return false;
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	c = thp_up_current_call();
 	ret = c && c->tracked;
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	return ret;
 }
 
@@ -527,10 +597,10 @@ int thp_uprobes_show(struct seq_file *m, void *v)
 	unsigned long flags;
 	int bkt;
 
-	spin_lock_irqsave(&thp_up_lock, flags);
+	flags = thp_up_lock_irqsave();
 	hash_for_each(thp_up_hash, bkt, r, hash)
 		seq_printf(m, "%d %#lx %u%s\n", r->pid, r->haddr, r->nr, r->overflow ? "+" : "");
-	spin_unlock_irqrestore(&thp_up_lock, flags);
+	thp_up_unlock_irqrestore(flags);
 	return 0;
 }
 
@@ -581,9 +651,11 @@ out:
 /**
  * thp_uprobe_exit() - remove the probes, forget every range
  *
- * Context: module unload, after the retry worker stopped. An in-flight call
- * whose return handler will no longer run leaves its node in the in-flight
- * list; nothing reads the list once the probes are gone, and it is reset.
+ * Context: module unload, after the retry worker stopped; sleeps. An
+ * in-flight call whose return handler will no longer run leaves its node in
+ * the in-flight list; nothing reads the list once the probes are gone, and
+ * it is reset. Unregistering waits for running handlers, so once it is done
+ * no handler queues the reaper again; it is synced and run one last time.
  */
 void thp_uprobe_exit(void)
 {
@@ -597,4 +669,8 @@ void thp_uprobe_exit(void)
 	}
 	INIT_LIST_HEAD(&thp_up_inflight);
 	thp_up_forget(NULL, 0, 0);
+	/* the handlers are gone: no new irq_work; then no new work */
+	irq_work_sync(&thp_up_reap_irq);
+	flush_work(&thp_up_reap_work);
+	thp_up_reap();
 }
