@@ -29,9 +29,12 @@
  *
  * Why the check is enough to lose no data: a present PTE that maps subpage
  * i of the THP at page-cache index linear_page_index(haddr) maps exactly
- * what the PMD will map at that address. A none PTE maps nothing, and a
- * fault there would map the same page-cache page. Anything else (an
- * anonymous CoW copy in a MAP_PRIVATE mapping, another folio, a swap,
+ * what the PMD will map at that address. A none PTE maps nothing; a fault
+ * there would map the same page-cache page, but only because the fault
+ * makes it uptodate first. So the folio itself must be uptodate, not
+ * poisoned and still the file's, within EOF (thp_check_file_folio()),
+ * checked under the folio lock before any PTE is looked at. Anything else
+ * (an anonymous CoW copy in a MAP_PRIVATE mapping, another folio, a swap,
  * migration or uffd-wp marker entry, a special PTE) refuses the collapse.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,6 +46,7 @@
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
+#include <linux/shmem_fs.h>
 #include <linux/swap.h>		/* before swapops.h */
 #include <linux/swapops.h>
 
@@ -142,6 +146,56 @@ enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *
 	return THP_SUCCEEDED;
 }
 
+/*
+ * May this locked page-cache THP be mapped by a PMD? The states that
+ * upstream's collapse_file() and do_set_pmd() refuse, and one they miss:
+ *
+ *  - not uptodate: shmem leaves a fallocate()d folio neither cleared nor
+ *    uptodate until it is first written or faulted (shmem_get_folio_gfp()
+ *    clears it then). No PTE can map it, but a range whose PTEs are all
+ *    none, or whose table is gone, would pass the PTE check. Mapping it
+ *    hands the process whatever the page last held, and a later write(2)
+ *    that finds it !uptodate zeroes what was written through the mapping.
+ *    MADV_COLLAPSE has this bug (Documentation/uptodate.rst);
+ *  - a hardware-poisoned subpage: a PMD would map it silently, PTE-mapped
+ *    it raises SIGBUS on access (do_set_pmd() refuses it too);
+ *  - beyond EOF: the caller checked folio->mapping after locking it, so the
+ *    folio was not truncated away; but a truncation that could not split it
+ *    leaves it in place. A shmem folio that starts at or beyond EOF is past
+ *    such a truncation (shmem only zeroed it). Any other file's folio must
+ *    lie wholly within EOF: the kernel unmaps one that straddles it after a
+ *    failed split and maps it by PTEs only, so that access beyond EOF raises
+ *    SIGBUS (6.12's "SIGBUS beyond i_size" rules in filemap_map_pages() and
+ *    do_set_pmd()'s callers); shmem keeps mapping a huge folio across EOF.
+ * Writeback is no reason to refuse: shmem removes a folio from the page
+ * cache before writing it out (the mapping check catches that), and for
+ * other files do_set_pmd() maps folios under writeback too.
+ *
+ * Context: folio locked, so none of these can change under us except
+ * i_size, which only a truncation that must take the folio lock shrinks.
+ */
+static enum thp_result thp_check_file_folio(struct thp_req *req, struct vm_area_struct *vma,
+					    struct folio *folio)
+{
+	struct address_space *mapping = folio->mapping;
+	pgoff_t eof = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE);
+
+	VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio), folio);
+	if (!folio_test_uptodate(folio))
+		return thp_req_fail(req, THP_FOLIO_NOT_UPTODATE,
+				    "index %#lx: never written (fallocate)", folio->index);
+	if (folio_test_hwpoison(folio) || folio_test_has_hwpoisoned(folio))
+		return thp_req_fail(req, THP_FOLIO_STATE, "hardware-poisoned subpage");
+	if (folio->index >= eof)
+		return thp_req_fail(req, THP_FOLIO_STATE, "beyond EOF (truncated)");
+	if (!shmem_mapping(mapping) && folio->index + folio_nr_pages(folio) > eof)
+		return thp_req_fail(req, THP_FOLIO_STATE, "straddles EOF (%lu pages left)",
+				    eof - folio->index);
+	if (folio_maybe_dma_pinned(folio))
+		return thp_req_fail(req, THP_FOLIO_PINNED, "refcount %d", folio_ref_count(folio));
+	return THP_SUCCEEDED;
+}
+
 /**
  * thp_get_file_thp() - the locked page-cache THP that belongs at req->haddr
  * @req: the request
@@ -176,8 +230,7 @@ enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma
 		folio_unlock(folio);
 		goto put;
 	}
-	if (folio_maybe_dma_pinned(folio)) {
-		thp_req_fail(req, THP_FOLIO_PINNED, "refcount %d", folio_ref_count(folio));
+	if (thp_check_file_folio(req, vma, folio) != THP_SUCCEEDED) {
 		folio_unlock(folio);
 		goto put;
 	}

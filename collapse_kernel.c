@@ -10,6 +10,13 @@
  * the same result names, which is what lets the selftests compare them.
  * After the call the pmd is looked at: a huge pmd is success, anything else
  * is reported as kernel_engine_refused with the kernel's number.
+ *
+ * The pre-check includes the folio states the kernel's function does not
+ * look at (not uptodate: see Documentation/uptodate.rst). It must drop the
+ * folio lock before the call, which takes it again: a truncation and a new
+ * fallocate() of the same range by the target between the two could slip a
+ * new, !uptodate folio in. Only the native engine is airtight; this one is
+ * the kernel's code, kept as the reference it is.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -45,3 +45,6 @@ THP_RESULT(PTE_BITS,            "pte_bits_differ",         EBUSY)
 THP_RESULT(FOLIO_STATE,         "folio_state",             EBUSY)
 THP_RESULT(VMA_MLOCKED,         "vma_mlocked",             EINVAL)
 THP_RESULT(ANON_UNSUPPORTED,    "anon_not_supported",      EOPNOTSUPP)
+/* folio states that refuse a collapse (collapse.c, collapse_anon.c) */
+THP_RESULT(FOLIO_NOT_UPTODATE,  "folio_not_uptodate",      EBUSY)
+THP_RESULT(FOLIO_REFS,          "folio_extra_refs",        EAGAIN)
