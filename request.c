@@ -14,6 +14,7 @@
 #include <linux/ptrace.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/string.h>
 #include <linux/userfaultfd_k.h>
@@ -187,9 +188,17 @@ int thp_req_parse_pid(struct thp_req *req, const char *buf, size_t len)
  * thp_req_get_mm() - find the target process and take a reference on its mm
  * @req: a parsed request; req->mm is set on success
  *
- * The caller needs ptrace attach rights over the target, as for
- * process_madvise(MADV_COLLAPSE). Kernel threads and exited processes have
- * no mm.
+ * The caller needs PTRACE_MODE_ATTACH_REALCREDS access to the target (what
+ * ptrace(PTRACE_ATTACH) checks with the caller's real uid: same uid and no
+ * setuid/non-dumpable target, or CAP_SYS_PTRACE; Yama and LSMs may refuse
+ * more). That is stricter than process_madvise() (PTRACE_MODE_READ_FSCREDS
+ * plus CAP_SYS_NICE).
+ *
+ * The check and get_task_mm() are done under the target's exec_update_lock,
+ * as mm_access() does: execve() swaps the mm and then the credentials with
+ * that lock held for write, so the mm taken is the one whose owner the check
+ * saw. Without the lock a target that execs a setuid binary in between
+ * would hand the caller the privileged image's mm.
  *
  * Context: process context, may sleep.
  * Return: THP_SUCCEEDED or the refusal.
@@ -197,8 +206,8 @@ int thp_req_parse_pid(struct thp_req *req, const char *buf, size_t len)
 enum thp_result thp_req_get_mm(struct thp_req *req)
 {
 	struct task_struct *task;
+	struct mm_struct *mm;
 	struct pid *pid;
-	bool allowed;
 
 	pid = find_get_pid(req->pid);
 	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
@@ -206,17 +215,23 @@ enum thp_result thp_req_get_mm(struct thp_req *req)
 	if (!task)
 		return thp_req_fail(req, THP_NO_PROCESS, "pid %d", req->pid);
 
-	/* takes task_lock() itself */
-	allowed = thp_ksym_fn(ptrace_may_access)(task, PTRACE_MODE_ATTACH_REALCREDS);
-	if (!allowed) {
+	if (down_read_killable(&task->signal->exec_update_lock)) {
 		put_task_struct(task);
-		return thp_req_fail(req, THP_NO_ACCESS, "pid %d", req->pid);
+		return thp_req_fail(req, THP_INTERRUPTED, "waiting for pid %d's exec", req->pid);
 	}
-	req->mm = get_task_mm(task);
+	mm = get_task_mm(task);
+	if (!mm) {
+		thp_req_fail(req, THP_NO_MM, "pid %d has no mm", req->pid);
+	/* takes task_lock() itself */
+	} else if (!thp_ksym_fn(ptrace_may_access)(task, PTRACE_MODE_ATTACH_REALCREDS)) {
+		mmput(mm);
+		mm = NULL;
+		thp_req_fail(req, THP_NO_ACCESS, "pid %d", req->pid);
+	}
+	up_read(&task->signal->exec_update_lock);
 	put_task_struct(task);
-	if (!req->mm)
-		return thp_req_fail(req, THP_NO_MM, "pid %d has no mm", req->pid);
-	return THP_SUCCEEDED;
+	req->mm = mm;
+	return mm ? THP_SUCCEEDED : req->result;
 }
 
 /**
