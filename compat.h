@@ -52,9 +52,15 @@ void tlb_remove_table_sync_one(void);
 #endif
 
 /*
- * Try the mmap lock at a level; false when it is contended. Write trylock
- * exists where collapses need the write lock (6.1); elsewhere a write
- * request waits (killable) instead.
+ * Try the mmap lock at a level; false when it is contended. Never sleeps:
+ * the retry worker (a kthread, which no signal can kill) must not queue
+ * behind a long read holder, or every later reader of that mm queues behind
+ * the worker, and module unload waits for it.
+ *
+ * 6.10 removed mmap_write_trylock() (no user was left). The rwsem trylock
+ * is what it was, minus the mmap_lock tracepoint; mmap_write_unlock() pairs
+ * with it. Where mmap_write_lock() also begins the mm_lock_seq write section
+ * (the per-VMA lock sequence, 6.12.y backport and 6.13+), so must we.
  */
 static inline bool thp_mmap_trylock(struct mm_struct *mm, bool write)
 {
@@ -63,7 +69,12 @@ static inline bool thp_mmap_trylock(struct mm_struct *mm, bool write)
 #ifdef THP_HAVE_MMAP_WRITE_TRYLOCK
 	return mmap_write_trylock(mm);
 #else
-	return !mmap_write_lock_killable(mm);
+	if (!down_write_trylock(&mm->mmap_lock))
+		return false;
+#ifdef THP_HAVE_MM_LOCK_SEQCOUNT
+	mm_lock_seqcount_begin(mm);
+#endif
+	return true;
 #endif
 }
 

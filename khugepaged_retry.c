@@ -15,22 +15,42 @@
  *    mm_struct with mmgrab() (not the address space: a dead process's page
  *    tables are never touched, mmget_not_zero() is tried before each
  *    collapse);
- *  - one freezable kthread takes entries in FIFO order, collapses each with
- *    the configured engine under mmap trylock, and puts transient failures
- *    (EAGAIN) back with a backoff, up to max_attempts. Permanent refusals,
- *    exits and exhausted retries leave the queue and are recorded in
- *    queue_done and the counters.
+ *  - one freezable kthread takes the entry that has been due longest,
+ *    collapses it with the configured engine and puts transient failures
+ *    (EAGAIN) back with a backoff (scan_sleep_ms, doubling per attempt), up
+ *    to max_attempts. Permanent refusals, exits and exhausted retries leave
+ *    the queue and are recorded in queue_done and the counters;
+ *  - the worker never waits for an mmap lock: it only tries it. A contended
+ *    lock is retried on a short schedule of its own (every lock_retry_ms,
+ *    lock_retries times) before it counts as one attempt, so a process that
+ *    reads its own smaps often does not push its entries into minutes of
+ *    backoff, and one stuck lock holder (a reader blocked on a hung FUSE
+ *    mapping) costs the worker nothing;
+ *  - an entry waits on one of a few lists, one per delay it can be given
+ *    (queue_delay_ms for new entries, lock_retry_ms, and scan_sleep_ms << k
+ *    for backoff level k). Entries join the tail of a list with now + that
+ *    list's delay, so every list is in due order and only its head needs
+ *    looking at: taking the next entry, or finding when one is due, is a
+ *    look at THP_NR_WAITS heads, however long the queue. (A delay parameter
+ *    changed at run time can leave an entry behind a later one until the
+ *    head is due: it waits at most the old delay longer.)
  *
  * Locking: thp_queue_lock (a spinlock, irq-safe because kprobe handlers may
- * enqueue from any context) protects the hashes, the FIFO, the slots' entry
- * counts and the done ring. It is never held across anything that sleeps:
- * the worker takes an entry off the FIFO (marking it busy, so a duplicate
- * enqueue finds it), drops the lock, works, and retakes the lock to put it
- * back or free it. mmdrop() of a slot happens outside the lock.
+ * enqueue from any context) protects the hashes, the wait lists, the slots'
+ * entry counts and the done ring. It is never held across anything that
+ * sleeps, and never for a walk of the queue: every operation under it is
+ * O(1) (hash lookups, list heads), except debugfs "queue", which takes it
+ * per hash bucket. The worker takes an entry off its list (marking it busy,
+ * so a duplicate enqueue finds it), drops the lock, works, and retakes the
+ * lock to put it back or free it. mmdrop() of a slot happens outside the
+ * lock.
  *
  * Races left alone: an entry can be enqueued for a range that is collapsed
  * by someone else before the worker gets to it; the worker then finds it
  * already_pmd_mapped and counts it as collapsed. Cheaper than preventing.
+ * The other entries of a process that exited are not hunted down (that
+ * would be a walk of the queue): each leaves as process_exited when it
+ * comes due, since mmget_not_zero() fails for good once the mm is gone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,8 +82,23 @@ MODULE_PARM_DESC(queue_delay_ms, "Age a new entry reaches before its first try (
 static unsigned int max_attempts = 8;
 module_param(max_attempts, uint, 0644);
 MODULE_PARM_DESC(max_attempts, "Tries of one entry before the worker gives up on it (at most 65535)");
+static unsigned int lock_retries = 50;
+module_param(lock_retries, uint, 0644);
+MODULE_PARM_DESC(lock_retries, "Quick retries of a contended mmap lock before they count as one attempt (at most 65535)");
+static unsigned int lock_retry_ms = 20;
+module_param(lock_retry_ms, uint, 0644);
+MODULE_PARM_DESC(lock_retry_ms, "Pause before a quick retry of a contended mmap lock");
 
 #define THP_DONE_RING	64
+
+/* The wait lists, one per delay an entry can be given (see the top). */
+#define THP_BACKOFF_LEVELS	7	/* scan_sleep_ms << 0 .. << 6 */
+enum thp_wait {
+	THP_WAIT_NEW,
+	THP_WAIT_LOCK,
+	THP_WAIT_BACKOFF,
+	THP_NR_WAITS = THP_WAIT_BACKOFF + THP_BACKOFF_LEVELS,
+};
 
 /**
  * struct thp_slot - the queued entries of one mm
@@ -81,23 +116,25 @@ struct thp_slot {
 
 /**
  * struct thp_entry - one PMD range waiting to be PMD-mapped (64 bytes)
- * @fifo: in thp_fifo, unless the worker holds it (@busy)
+ * @wait: in one of thp_waits[], unless the worker holds it (@busy)
  * @hash: in thp_entry_hash, keyed by (mm, @haddr)
  * @slot: its mm
  * @haddr: the PMD-aligned address
- * @not_before: jiffies before which the worker leaves it alone (backoff)
+ * @not_before: jiffies before which the worker leaves it alone
  * @attempts: collapses tried
+ * @lock_tries: quick retries of a contended mmap lock since the last attempt
  * @last: result of the last try (enum thp_result)
  * @source: who queued it (enum thp_queue_source)
  * @busy: the worker is working on it
  */
 struct thp_entry {
-	struct list_head fifo;
+	struct list_head wait;
 	struct hlist_node hash;
 	struct thp_slot *slot;
 	unsigned long haddr;
 	unsigned long not_before;
 	u16 attempts;
+	u16 lock_tries;
 	u8 last;
 	u8 source;
 	bool busy;
@@ -113,7 +150,7 @@ struct thp_done {
 static DEFINE_SPINLOCK(thp_queue_lock);
 static DEFINE_HASHTABLE(thp_entry_hash, 12);
 static DEFINE_HASHTABLE(thp_slot_hash, 8);
-static LIST_HEAD(thp_fifo);
+static struct list_head thp_waits[THP_NR_WAITS];
 static unsigned int thp_queue_len;
 static struct thp_done thp_done_ring[THP_DONE_RING];
 static unsigned int thp_done_next;
@@ -130,6 +167,7 @@ static const char * const thp_qstat_names[THP_NR_QSTATS] = {
 	[QSTAT_DROPPED] = "queue_dropped",
 	[QSTAT_COLLAPSED] = "worker_collapsed",
 	[QSTAT_RETRIES] = "worker_retries",
+	[QSTAT_LOCK_RETRIES] = "worker_lock_retries",
 	[QSTAT_GAVE_UP] = "worker_gave_up",
 	[QSTAT_REFUSED] = "worker_refused",
 	[QSTAT_EXITED] = "worker_exited",
@@ -145,6 +183,29 @@ static const char * const thp_qstat_names[THP_NR_QSTATS] = {
 static void thp_qstat_inc(enum thp_qstat s)
 {
 	atomic_long_inc(&thp_qstat[s]);
+}
+
+/* Put an entry on the wait list @w, due @ms from now. Context: queue lock held. */
+static void thp_entry_wait(struct thp_entry *e, enum thp_wait w, unsigned int ms)
+{
+	lockdep_assert_held(&thp_queue_lock);
+	e->not_before = jiffies + msecs_to_jiffies(ms);
+	list_add_tail(&e->wait, &thp_waits[w]);
+}
+
+/* The waiting entry that is due first: the earliest of the lists' heads. */
+static struct thp_entry *thp_queue_first(void)
+{
+	struct thp_entry *first = NULL, *e;
+	int i;
+
+	lockdep_assert_held(&thp_queue_lock);
+	for (i = 0; i < THP_NR_WAITS; i++) {
+		e = list_first_entry_or_null(&thp_waits[i], struct thp_entry, wait);
+		if (e && (!first || time_before(e->not_before, first->not_before)))
+			first = e;
+	}
+	return first;
 }
 
 static u32 thp_entry_key(struct mm_struct *mm, unsigned long haddr)
@@ -230,9 +291,8 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 	e->haddr = haddr;
 	e->source = source;
 	e->last = THP_SUCCEEDED;
-	e->not_before = jiffies + msecs_to_jiffies(READ_ONCE(queue_delay_ms));
 	hash_add(thp_entry_hash, &e->hash, thp_entry_key(mm, haddr));
-	list_add_tail(&e->fifo, &thp_fifo);
+	thp_entry_wait(e, THP_WAIT_NEW, READ_ONCE(queue_delay_ms));
 	thp_queue_len++;
 	thp_qstat_inc(QSTAT_ADDED);
 	e = NULL;
@@ -261,7 +321,7 @@ static struct mm_struct *thp_entry_remove(struct thp_entry *e, enum thp_result r
 				.attempts = e->attempts, .result = r };
 	hash_del(&e->hash);
 	if (!e->busy)
-		list_del(&e->fifo);
+		list_del(&e->wait);
 	thp_queue_len--;
 	if (!--slot->nr) {
 		hash_del(&slot->hash);
@@ -271,40 +331,16 @@ static struct mm_struct *thp_entry_remove(struct thp_entry *e, enum thp_result r
 	return mm;
 }
 
-/* The first entry whose backoff is over, taken off the FIFO; NULL if none. */
+/* The entry that has been due longest, taken off its list; NULL if none is due. */
 static struct thp_entry *thp_queue_take(void)
 {
-	struct thp_entry *e;
+	struct thp_entry *e = thp_queue_first();
 
-	lockdep_assert_held(&thp_queue_lock);
-	list_for_each_entry(e, &thp_fifo, fifo) {
-		if (time_before(jiffies, e->not_before))
-			continue;
-		list_del(&e->fifo);
-		e->busy = true;
-		return e;
-	}
-	return NULL;
-}
-
-/*
- * Drop the other entries of a slot whose process is gone. The busy entry
- * the worker holds keeps the slot alive; its removal frees the slot.
- */
-static void thp_slot_flush(struct thp_slot *slot)
-{
-	struct thp_entry *e;
-	struct hlist_node *tmp;
-	int bkt;
-
-	lockdep_assert_held(&thp_queue_lock);
-	hash_for_each_safe(thp_entry_hash, bkt, tmp, e, hash) {
-		if (e->slot != slot || e->busy)
-			continue;
-		thp_qstat_inc(QSTAT_EXITED);
-		thp_entry_remove(e, THP_EXITED);
-		kmem_cache_free(thp_entry_cache, e);
-	}
+	if (!e || time_before(jiffies, e->not_before))
+		return NULL;
+	list_del(&e->wait);
+	e->busy = true;
+	return e;
 }
 
 /* Collapse one entry; the queue lock is not held. */
@@ -330,34 +366,42 @@ static enum thp_result thp_worker_collapse(struct thp_entry *e)
 /* Put a worked-on entry back, or retire it; the lock is held. */
 static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r, bool *freed)
 {
-	/* an entry counts its attempts in 16 bits */
+	/* an entry counts its attempts and lock retries in 16 bits */
 	unsigned int max = min_t(unsigned int, READ_ONCE(max_attempts), U16_MAX);
+	unsigned int max_lock = min_t(unsigned int, READ_ONCE(lock_retries), U16_MAX);
 	int err = thp_result_errno(r);
+	int level;
 
 	lockdep_assert_held(&thp_queue_lock);
-	e->attempts++;
 	e->last = r;
-	*freed = true;
-	if (!err) {
-		thp_qstat_inc(QSTAT_COLLAPSED);
-	} else if (r == THP_EXITED) {
-		thp_qstat_inc(QSTAT_EXITED);
-		thp_slot_flush(e->slot);
-	} else if (err == EAGAIN && e->attempts < max) {
-		/* back off: scan_sleep_ms, doubling per attempt, at most 64x */
-		thp_qstat_inc(QSTAT_RETRIES);
-		e->not_before = jiffies + msecs_to_jiffies(READ_ONCE(scan_sleep_ms)) *
-					  (1UL << min_t(unsigned int, e->attempts - 1, 6));
+	*freed = false;
+	/* a contended mmap lock: try again soon, without counting an attempt */
+	if (r == THP_LOCK_CONTENDED && e->lock_tries < max_lock) {
+		thp_qstat_inc(QSTAT_LOCK_RETRIES);
+		e->lock_tries++;
 		e->busy = false;
-		list_add_tail(&e->fifo, &thp_fifo);
-		*freed = false;
+		thp_entry_wait(e, THP_WAIT_LOCK, READ_ONCE(lock_retry_ms));
 		return NULL;
-	} else if (err == EAGAIN) {
-		thp_qstat_inc(QSTAT_GAVE_UP);
-	} else {
-		thp_qstat_inc(QSTAT_REFUSED);
 	}
-	/* e still counts in its slot, so a flush above never freed the slot */
+	e->lock_tries = 0;
+	e->attempts++;
+	if (err == EAGAIN && e->attempts < max) {
+		/* back off: scan_sleep_ms, doubling per attempt, at most 64x */
+		level = min(e->attempts - 1, THP_BACKOFF_LEVELS - 1);
+		thp_qstat_inc(QSTAT_RETRIES);
+		e->busy = false;
+		thp_entry_wait(e, THP_WAIT_BACKOFF + level, READ_ONCE(scan_sleep_ms) << level);
+		return NULL;
+	}
+	*freed = true;
+	if (!err)
+		thp_qstat_inc(QSTAT_COLLAPSED);
+	else if (r == THP_EXITED)
+		thp_qstat_inc(QSTAT_EXITED);
+	else if (err == EAGAIN)
+		thp_qstat_inc(QSTAT_GAVE_UP);
+	else
+		thp_qstat_inc(QSTAT_REFUSED);
 	return thp_entry_remove(e, r);
 }
 
@@ -370,16 +414,14 @@ static bool thp_queue_due(long *wait)
 	struct thp_entry *e;
 	bool ready = false;
 	unsigned long flags;
+	long left;
 
 	spin_lock_irqsave(&thp_queue_lock, flags);
-	list_for_each_entry(e, &thp_fifo, fifo) {
-		long left = (long)(e->not_before - jiffies);
-
-		if (left <= 0) {
-			ready = true;
-			break;
-		}
-		if (wait && left < *wait)
+	e = thp_queue_first();
+	if (e) {
+		left = (long)(e->not_before - jiffies);
+		ready = left <= 0;
+		if (!ready && wait && left < *wait)
 			*wait = left;
 	}
 	spin_unlock_irqrestore(&thp_queue_lock, flags);
@@ -466,11 +508,14 @@ int thp_queue_show(struct seq_file *m, void *v)
 	unsigned long flags;
 	int bkt;
 
-	spin_lock_irqsave(&thp_queue_lock, flags);
-	hash_for_each(thp_entry_hash, bkt, e, hash)
-		seq_printf(m, "%d %#lx %u %s\n", e->slot->pid, e->haddr, e->attempts,
-			   e->attempts ? thp_result_name(e->last) : "-");
-	spin_unlock_irqrestore(&thp_queue_lock, flags);
+	/* one bucket at a time: the lock is never held for the whole queue */
+	for (bkt = 0; bkt < HASH_SIZE(thp_entry_hash); bkt++) {
+		spin_lock_irqsave(&thp_queue_lock, flags);
+		hlist_for_each_entry(e, &thp_entry_hash[bkt], hash)
+			seq_printf(m, "%d %#lx %u %s\n", e->slot->pid, e->haddr, e->attempts,
+				   e->attempts || e->lock_tries ? thp_result_name(e->last) : "-");
+		spin_unlock_irqrestore(&thp_queue_lock, flags);
+	}
 	return 0;
 }
 
@@ -544,8 +589,11 @@ struct task_struct *thp_retry_worker_task(void)
 int thp_retry_init(void)
 {
 	struct task_struct *t;
+	int i;
 
 	BUILD_BUG_ON(sizeof(struct thp_entry) > 64);
+	for (i = 0; i < THP_NR_WAITS; i++)
+		INIT_LIST_HEAD(&thp_waits[i]);
 	thp_entry_cache = KMEM_CACHE(thp_entry, 0);
 	if (!thp_entry_cache)
 		return -ENOMEM;
@@ -607,32 +655,105 @@ void thp_retry_exit(void)
 	kmem_cache_destroy(thp_entry_cache);
 }
 
-/* Enqueue every pte-mapped THP of one VMA. */
-static void thp_scan_vma(struct thp_req *req, struct vm_area_struct *vma)
+/* VMAs and PMD entries a scan looks at between two drops of the mmap lock */
+#define THP_SCAN_BATCH	64
+
+/*
+ * The first address in [@addr, @end) whose PMD entry exists, walking down
+ * from the pgd: an empty pgd, p4d or pud entry is skipped whole (512 GiB, or
+ * 1 GiB, at a time), so a sparse reservation of any size costs a few steps
+ * per populated upper-level entry. *@pmdp gets the entry. Returns @end when
+ * there is none.
+ *
+ * Context: mmap lock held, so no upper-level table can be freed under us.
+ */
+static unsigned long thp_scan_next_pmd(struct mm_struct *mm, unsigned long addr,
+				       unsigned long end, pmd_t **pmdp)
 {
-	unsigned long haddr;
+	mmap_assert_locked(mm);
+	while (addr < end) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+		pud_t pude;
 
-	for (haddr = ALIGN(vma->vm_start, HPAGE_PMD_SIZE);
-	     haddr + HPAGE_PMD_SIZE <= vma->vm_end; haddr += HPAGE_PMD_SIZE) {
-		struct thp_req r = { .mm = req->mm, .pid = req->pid, .addr = haddr,
-				     .haddr = haddr };
-		pmd_t *pmd, pmdval;
-		int nr;
-
-		/* the VMA rules do not depend on the range: one refusal is all */
-		if (thp_req_check_vma(&r, vma) != THP_SUCCEEDED)
-			return;
-		pmd = thp_req_walk(&r, &pmdval);
-		/* only a PTE table can hold a pte-mapped THP */
-		if (!pmd || pmd_none(pmdval) || pmd_trans_huge(pmdval) || !pmd_present(pmdval))
+		if (pgd_none(*pgd) || pgd_bad(*pgd)) {
+			addr = pgd_addr_end(addr, end);
 			continue;
-		if (thp_precheck_ptes(&r, vma, pmd, pmdval, &nr) != THP_SUCCEEDED || !nr)
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d)) {
+			addr = p4d_addr_end(addr, end);
 			continue;
-		thp_qstat_inc(QSTAT_SCAN_FOUND);
-		if (thp_queue_add(req->mm, haddr, req->pid, SRC_SCAN, GFP_KERNEL) == -ENOMEM)
-			return;
-		cond_resched();
+		}
+		pud = pud_offset(p4d, addr);
+		pude = READ_ONCE(*pud);
+		if (pud_none(pude) || !pud_present(pude) || pud_leaf(pude) || pud_bad(pude)) {
+			addr = pud_addr_end(addr, end);
+			continue;
+		}
+		*pmdp = pmd_offset(pud, addr);
+		return addr;
 	}
+	return end;
+}
+
+/*
+ * Queue the PMD range at @haddr if it holds a pte-mapped THP.
+ * Return: 0, or -ENOMEM when no queue entry could be allocated.
+ */
+static int thp_scan_pmd(struct thp_req *req, struct vm_area_struct *vma, unsigned long haddr,
+			pmd_t *pmd)
+{
+	struct thp_req r = { .mm = req->mm, .pid = req->pid, .addr = haddr, .haddr = haddr };
+	pmd_t pmdval = READ_ONCE(*pmd);
+	int nr;
+
+	/* only a PTE table can hold a pte-mapped THP */
+	if (pmd_none(pmdval) || pmd_trans_huge(pmdval) || !pmd_present(pmdval))
+		return 0;
+	if (thp_precheck_ptes(&r, vma, pmd, pmdval, &nr) != THP_SUCCEEDED || !nr)
+		return 0;
+	thp_qstat_inc(QSTAT_SCAN_FOUND);
+	return thp_queue_add(req->mm, haddr, req->pid, SRC_SCAN, GFP_KERNEL) == -ENOMEM ?
+	       -ENOMEM : 0;
+}
+
+/*
+ * May the scan of @vma start at @haddr (its first whole PMD range)? The
+ * VMA rules do not depend on which range of the VMA is asked about.
+ */
+static bool thp_scan_vma_ok(struct thp_req *req, struct vm_area_struct *vma,
+			    unsigned long haddr)
+{
+	struct thp_req r = { .mm = req->mm, .pid = req->pid, .addr = haddr, .haddr = haddr };
+
+	if (!vma->vm_file && !vma_is_anonymous(vma))
+		return false;
+	return thp_req_check_vma(&r, vma) == THP_SUCCEEDED;
+}
+
+/* Time to let go of the mmap lock for a moment? Counts one step of the walk. */
+static bool thp_scan_step(struct mm_struct *mm, unsigned int *steps)
+{
+	if (++*steps < THP_SCAN_BATCH && !need_resched() && !mmap_lock_is_contended(mm))
+		return false;
+	*steps = 0;
+	return true;
+}
+
+/*
+ * Drop the mmap lock for a moment: others (the target's own mmap and
+ * munmap, page faults on 6.1) get their turn, and so does the CPU.
+ * Return: false, with the lock not held, on a fatal signal.
+ */
+static bool thp_scan_breathe(struct mm_struct *mm)
+{
+	mmap_read_unlock(mm);
+	cond_resched();
+	if (fatal_signal_pending(current))
+		return false;
+	return !mmap_read_lock_killable(mm);
 }
 
 /**
@@ -645,20 +766,57 @@ static void thp_scan_vma(struct thp_req *req, struct vm_area_struct *vma)
  * passes thp_precheck_anon(). PMD-mapped ranges and anything that is not a
  * THP are left alone.
  *
+ * The walk goes down the page tables level by level and skips empty upper
+ * entries whole, so its cost follows the populated page tables, not the
+ * size of the VMAs (a 100 TiB PROT_NONE reservation is a few hundred
+ * loop turns). Like khugepaged, it drops the mmap read lock every
+ * THP_SCAN_BATCH steps (a VMA or a populated PMD entry), and as soon as a
+ * writer waits for the lock or the CPU is wanted; after that it finds its
+ * place again by address, since VMAs may have changed. A fatal signal
+ * stops it.
+ *
  * Context: process context, may sleep; takes the mmap read lock.
- * Return: THP_SUCCEEDED or THP_INTERRUPTED.
+ * Return: THP_SUCCEEDED, THP_INTERRUPTED or THP_NO_MEMORY.
  */
 enum thp_result thp_scan(struct thp_req *req)
 {
+	struct mm_struct *mm = req->mm;
 	struct vm_area_struct *vma;
+	unsigned long addr = 0, haddr, end;
+	unsigned int steps = 0;
+	bool breathe = false;
+	pmd_t *pmd;
 
-	VMA_ITERATOR(vmi, req->mm, 0);
-	if (mmap_read_lock_killable(req->mm))
+	if (mmap_read_lock_killable(mm))
 		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
-	for_each_vma(vmi, vma)
-		if (vma->vm_file || vma_is_anonymous(vma))
-			thp_scan_vma(req, vma);
-	mmap_read_unlock(req->mm);
+	for (;;) {
+		/* the lock is let go only here, where no VMA pointer is held */
+		if (breathe && !thp_scan_breathe(mm))
+			return thp_req_fail(req, THP_INTERRUPTED, "fatal signal");
+		vma = find_vma(mm, addr);
+		if (!vma)
+			break;
+		haddr = ALIGN(max(addr, vma->vm_start), HPAGE_PMD_SIZE);
+		end = vma->vm_end & HPAGE_PMD_MASK;
+		addr = vma->vm_end;
+		breathe = thp_scan_step(mm, &steps);
+		if (haddr >= end || !thp_scan_vma_ok(req, vma, haddr))
+			continue;
+		while ((haddr = thp_scan_next_pmd(mm, haddr, end, &pmd)) < end) {
+			if (thp_scan_pmd(req, vma, haddr, pmd)) {
+				mmap_read_unlock(mm);
+				return thp_req_fail(req, THP_NO_MEMORY, "queue entry");
+			}
+			haddr += HPAGE_PMD_SIZE;
+			breathe = thp_scan_step(mm, &steps);
+			if (breathe) {
+				/* go on from here, looking the VMA up again */
+				addr = haddr;
+				break;
+			}
+		}
+	}
+	mmap_read_unlock(mm);
 	req->result = THP_SUCCEEDED;
 	return req->result;
 }

@@ -56,8 +56,12 @@ have MMU_NOTIFIER_END_ONLY_END linux/mmu_notifier.h '__mmu_notifier_invalidate_r
 have RSS_TRACE_COUNT linux/mm.h 'void mm_trace_rss_stat\(struct mm_struct \*mm, int member, long count\)'
 # gone in 6.10 (no user left once khugepaged collapsed under the read lock).
 have MMAP_WRITE_TRYLOCK linux/mmap_lock.h 'static inline bool mmap_write_trylock\('
+# 6.12.y backport / 6.13+: mmap_write_lock() begins mm->mm_lock_seq.
+have MM_LOCK_SEQCOUNT linux/mmap_lock.h 'static inline void mm_lock_seqcount_begin\('
 # 6.8+: folio_add_anon_rmap_pmd() replaces page_add_anon_rmap(RMAP_COMPOUND).
 have FOLIO_ADD_ANON_RMAP_PMD linux/rmap.h 'void folio_add_anon_rmap_pmd\('
+# 6.2+ x86: the assembler macro that counts a call for call depth tracking.
+have CALL_DEPTH_ACCOUNT x86/include/asm/nospec-branch.h '\.macro CALL_DEPTH_ACCOUNT'
 # 6.12: PG_partially_mapped marks anon THPs queued for a deferred split.
 have FOLIO_PARTIALLY_MAPPED linux/page-flags.h 'FOLIO_FLAG\(partially_mapped'
 echo "#endif"
