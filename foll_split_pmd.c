@@ -15,8 +15,11 @@
  * We do the same for the whole PMD range and then fault every subpage in
  * (read faults through get_user_pages_remote(); fault-around maps 16 at a
  * time), so that when the write returns the range is PTE-mapped, not just
- * unmapped. A racing fault that re-installs a PMD between the zap and the
- * table allocation is reported (pmd_changed, EAGAIN) rather than hidden.
+ * unmapped. The faults are FOLL_FORCE reads, as ptrace's are: a PROT_NONE
+ * (or write- or exec-only) VMA is split in place too, its PTEs keeping the
+ * VMA's protection. Success is claimed only after the PTE table was seen
+ * to map every subpage; a racing fault that re-installs a PMD, or a racing
+ * zap, is reported (pmd_changed, EAGAIN) rather than hidden.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,6 +34,27 @@
 
 #define THP_SPLIT_GUP_BATCH	32
 
+/*
+ * What a failed fault-in means. -EFAULT is final (SIGBUS: a page beyond
+ * EOF, or no access even with FOLL_FORCE): the range stays as the zap left
+ * it, to be faulted in as the process touches it. Only a fault that lost a
+ * race is worth another try.
+ */
+static enum thp_result thp_populate_result(long err)
+{
+	switch (err) {
+	case -ENOMEM:
+		return THP_NO_MEMORY;
+	case -EFAULT:
+		return THP_NOT_MAPPED;
+	case -EINTR:
+	case -ERESTARTSYS:
+		return THP_INTERRUPTED;
+	default:
+		return THP_PMD_CHANGED;
+	}
+}
+
 /* Fault every subpage of the range in by PTEs. */
 static enum thp_result thp_populate_ptes(struct thp_req *req)
 {
@@ -39,10 +63,10 @@ static enum thp_result thp_populate_ptes(struct thp_req *req)
 	long i, got;
 
 	while (addr < end) {
-		got = thp_gup_remote(req->mm, addr, THP_SPLIT_GUP_BATCH, 0, pages);
+		got = thp_gup_remote(req->mm, addr, THP_SPLIT_GUP_BATCH, FOLL_FORCE, pages);
 		if (got <= 0)
-			return thp_req_fail(req, got == -ENOMEM ? THP_NO_MEMORY : THP_PMD_CHANGED,
-					    "faulting in %lx: %ld", addr, got);
+			return thp_req_fail(req, thp_populate_result(got), "faulting in %lx: %ld",
+					    addr, got);
 		for (i = 0; i < got; i++)
 			put_page(pages[i]);
 		addr += got * PAGE_SIZE;
@@ -50,10 +74,39 @@ static enum thp_result thp_populate_ptes(struct thp_req *req)
 	return THP_SUCCEEDED;
 }
 
+/*
+ * How many PTEs of the range are present, or -1 when the pmd no longer maps
+ * a PTE table. Context: mmap lock held.
+ */
+static int thp_split_present_ptes(struct thp_req *req, pmd_t *pmd)
+{
+	pmd_t pmdval = thp_pmd_read(pmd);
+	spinlock_t *pml, *ptl = NULL;
+	pte_t *start_pte;
+	int i, nr = 0;
+
+	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval))
+		return -1;
+	pml = pmd_lock(req->mm, pmd);
+	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
+	if (!start_pte) {
+		spin_unlock(pml);
+		return -1;
+	}
+	thp_ptl_lock_nested(pml, ptl);
+	for (i = 0; i < HPAGE_PMD_NR; i++)
+		nr += pte_present(ptep_get(start_pte + i));
+	thp_pte_unmap(start_pte);
+	thp_ptl_unlock_nested(pml, ptl);
+	spin_unlock(pml);
+	return nr;
+}
+
 static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = req->mm;
 	pmd_t *pmd, pmdval;
+	int nr;
 
 	pmd = thp_req_walk(req, &pmdval);
 	if (!pmd)
@@ -61,16 +114,28 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
 	if (pmd_none(pmdval))
 		return thp_req_fail(req, THP_NOT_MAPPED, "nothing mapped in %lx-%lx", req->haddr,
 				    req->haddr + HPAGE_PMD_SIZE);
-	if (!pmd_trans_huge(pmdval))
-		return thp_req_fail(req, THP_ALREADY_PTE, "pmd maps a page table");
+	if (!pmd_trans_huge(pmdval)) {
+		/* "already PTE-mapped" only where PTEs really map something */
+		nr = thp_split_present_ptes(req, pmd);
+		if (nr > 0)
+			return thp_req_fail(req, THP_ALREADY_PTE, "pmd maps a page table, %d PTEs",
+					    nr);
+		if (nr < 0)
+			return thp_req_fail(req, THP_PMD_CHANGED, "pmd changed");
+		return thp_req_fail(req, THP_NOT_MAPPED, "page table with no PTE present");
+	}
 
 	thp_ksym_fn(__split_huge_pmd)(vma, pmd, req->haddr, false, NULL);
 	if (pmd_none(thp_pmd_read(pmd)) && thp_ksym_fn(__pte_alloc)(mm, pmd))
 		return thp_req_fail(req, THP_NO_MEMORY, "page table allocation");
 	if (thp_populate_ptes(req) != THP_SUCCEEDED)
 		return req->result;
-	if (pmd_trans_huge(thp_pmd_read(pmd)))
+	nr = thp_split_present_ptes(req, pmd);
+	if (nr < 0)
 		return thp_req_fail(req, THP_PMD_CHANGED, "a racing fault mapped the PMD again");
+	if (nr != HPAGE_PMD_NR)
+		return thp_req_fail(req, THP_PMD_CHANGED, "%d of %d PTEs present (racing zap)",
+				    nr, HPAGE_PMD_NR);
 	return THP_SUCCEEDED;
 }
 
