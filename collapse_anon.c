@@ -13,7 +13,9 @@
  *   - every subpage is mapped exactly once (by these PTEs) and the folio
  *     not at all by a PMD: no other process shares it (fork);
  *   - the folio's references are exactly its 512 mappings (plus ours):
- *     no GUP pin or reference (vmsplice, O_DIRECT, migration in progress);
+ *     no GUP pin (refused: folio_pinned) nor any other reference (vmsplice,
+ *     O_DIRECT, migration or compaction in progress: folio_extra_refs,
+ *     EAGAIN, retried);
  *   - it is not in the swap cache and (6.12) not marked partially mapped;
  *   - the subpages agree on anon-exclusive (all exclusive, or none and all
  *     PTEs read-only); no PTE carries uffd-wp or a NUMA hint.
@@ -151,8 +153,15 @@ static enum thp_result thp_anon_check_mapped(struct thp_req *req, struct folio *
 	}
 	if (folio_maybe_dma_pinned(folio))
 		return thp_req_fail(req, THP_FOLIO_PINNED, "pinned (FOLL_PIN)");
+	/*
+	 * Another reference: GUP (vmsplice, O_DIRECT in flight), or one that
+	 * comes and goes (compaction or migration isolating it, page_idle).
+	 * Retried, not refused: EAGAIN. No per-CPU LRU batch holds a PMD-size
+	 * folio on either kernel (folio_may_be_lru_cached(), 6.1's
+	 * folio_test_large() checks), so there is nothing to drain first.
+	 */
 	if (folio_ref_count(folio) != expected)
-		return thp_req_fail(req, THP_FOLIO_PINNED, "refcount %d, expected %d (held)",
+		return thp_req_fail(req, THP_FOLIO_REFS, "refcount %d, expected %d",
 				    folio_ref_count(folio), expected);
 	return THP_SUCCEEDED;
 }

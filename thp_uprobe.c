@@ -112,6 +112,8 @@ MODULE_PARM_DESC(uprobe_test_distrust,
 /**
  * struct thp_up_range - the breakpoints of one PMD range of one mm
  * @hash: in thp_up_hash, keyed by (@mm, @haddr)
+ * @mm_hash: in thp_up_mm_hash, keyed by @mm: an munmap or exit of @mm finds
+ *           its ranges without walking every tracked range
  * @free: in thp_up_dead once unhashed, until the reaper frees it
  * @mm: pinned with mmgrab()
  * @haddr: the PMD-aligned address
@@ -122,6 +124,7 @@ MODULE_PARM_DESC(uprobe_test_distrust,
  */
 struct thp_up_range {
 	struct hlist_node hash;
+	struct hlist_node mm_hash;
 	struct llist_node free;
 	struct mm_struct *mm;
 	unsigned long haddr;
@@ -173,6 +176,7 @@ static const char * const thp_up_stat_names[UP_NR_STATS] = {
 /* See "Locking" at the top: not lockdep-tracked, on purpose. */
 static arch_spinlock_t thp_up_lock = __ARCH_SPIN_LOCK_UNLOCKED;
 static DEFINE_HASHTABLE(thp_up_hash, 8);
+static DEFINE_HASHTABLE(thp_up_mm_hash, 8);
 static LIST_HEAD(thp_up_inflight);
 static unsigned int thp_up_nr_ranges;
 static atomic_long_t thp_up_stat[UP_NR_STATS];
@@ -226,6 +230,7 @@ static void thp_up_unhash(struct thp_up_range *r)
 {
 	thp_up_assert_locked();
 	hash_del(&r->hash);
+	hash_del(&r->mm_hash);
 	thp_up_nr_ranges--;
 	llist_add(&r->free, &thp_up_dead);
 }
@@ -337,6 +342,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 		r->pid = thp_hook_mm_pid(c->mm);
 		mmgrab(c->mm);
 		hash_add(thp_up_hash, &r->hash, thp_up_key(c->mm, haddr));
+		hash_add(thp_up_mm_hash, &r->mm_hash, (unsigned long)c->mm);
 		thp_up_nr_ranges++;
 		atomic_long_inc(&thp_up_stat[UP_SPLIT]);
 	}
@@ -495,13 +501,20 @@ static void thp_up_forget(struct mm_struct *mm, unsigned long start, unsigned lo
 	int bkt;
 
 	flags = thp_up_lock_irqsave();
-	hash_for_each_safe(thp_up_hash, bkt, tmp, r, hash) {
-		if (mm && r->mm != mm)
+	if (!mm) {
+		hash_for_each_safe(thp_up_hash, bkt, tmp, r, hash)
+			thp_up_unhash(r);
+		goto out;
+	}
+	/* only this mm's ranges (and hash neighbours), not every tracked range */
+	hash_for_each_possible_safe(thp_up_mm_hash, r, tmp, mm_hash, (unsigned long)mm) {
+		if (r->mm != mm)
 			continue;
 		if (end && (r->haddr + HPAGE_PMD_SIZE <= start || r->haddr >= end))
 			continue;
 		thp_up_unhash(r);
 	}
+out:
 	thp_up_unlock_irqrestore(flags);
 	thp_up_reap_later();
 }
