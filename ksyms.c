@@ -104,7 +104,7 @@ static struct thp_ksym thp_ksyms[THP_NR_KSYMS] = {
 #undef THP_KSYM
 };
 
-unsigned long thp_ksym_addr[THP_NR_KSYMS];
+unsigned long thp_ksym_addr[THP_NR_KSYMS] __ro_after_init;
 
 static const char * const thp_feature_name[THP_NR_FEATURES] = {
 	[FEAT_CORE] = "core",
@@ -122,7 +122,7 @@ static const char *thp_feature_why[THP_NR_FEATURES];
 static const char *thp_lookup_method = "kallsyms_lookup_name";
 
 /* kallsyms_lookup_name(), 0 when symbols are resolved by kprobes instead. */
-unsigned long thp_kln_addr;
+unsigned long thp_kln_addr __ro_after_init;
 
 static unsigned long thp_kln(const char *name)
 {

@@ -19,6 +19,14 @@ if ! out=$("$THP_TOP/vm/build-target.sh" "$series" "$arch"); then
 fi
 echo "pass $name/build"
 abi=$(basename "$out")
+# IBT kernels: the call stubs as built (QEMU cannot show a wrong one)
+if [ -f "$out/src/ibt_thunks.o" ]; then
+	if "$THP_TOP/vm/check-thunks.sh" "$out/src/ibt_thunks.o" >&2; then
+		echo "pass $name/ibt-thunks-shape"
+	else
+		echo "fail $name/ibt-thunks-shape"
+	fi
+fi
 log=$THP_CACHE/logs/$abi.log
 
 case "$arch" in
