@@ -25,6 +25,7 @@
 #include "ksyms.h"
 #include "request.h"
 #include "stats.h"
+#include "testing.h"
 #include "thp_retry.h"
 
 struct dentry *thp_debugfs_dir;
@@ -159,6 +160,7 @@ int thp_debugfs_init(void)
 	debugfs_create_file("scan", 0200, dir, NULL, &thp_scan_fops);
 	debugfs_create_file("hooks", 0400, dir, NULL, &thp_hooks_fops);
 	debugfs_create_file("uprobes", 0400, dir, NULL, &thp_uprobes_fops);
+	thp_testing_debugfs_init(dir);
 	return 0;
 }
 

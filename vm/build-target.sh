@@ -30,7 +30,7 @@ tar -C "$THP_TOP" --exclude=.git -cf - . | tar -C "$out/src" -xf -
 
 log "building thp_retry.ko for $abi $arch (W=1, sparse)"
 # shellcheck disable=SC2046
-if ! make -C "$kroot/build" M="$out/src" W=1 C=1 $(cross_env "$arch") modules \
+if ! make -C "$kroot/build" M="$out/src" W=1 C=1 THP_TESTING=y $(cross_env "$arch") modules \
 	> "$out/build.log" 2>&1; then
 	cat "$out/build.log" >&2
 	die "module build failed for $abi $arch"
