@@ -1101,7 +1101,7 @@ TEST(stats_lists_every_counter)
 		"result_no_memory", "result_engine_unavailable", "result_kernel_engine_refused",
 		"result_pte_none", "result_folio_shared", "result_anon_not_exclusive",
 		"result_pte_bits_differ", "result_folio_state", "result_vma_mlocked",
-		"result_anon_not_supported",
+		"result_anon_not_supported", "result_folio_not_uptodate", "result_folio_extra_refs",
 	};
 	size_t i;
 

@@ -58,8 +58,8 @@
 
 /* Module parameters a test may change; all are restored at teardown. */
 static const char *const qparams[] = { "engine", "max_attempts", "queue_cap", "queue_delay_ms",
-					"scan_sleep_ms" };
-#define NR_QPARAMS	4
+					"scan_sleep_ms", "lock_retries", "lock_retry_ms" };
+#define NR_QPARAMS	7
 
 struct qctx {
 	char dir[64];		/* huge tmpfs mount point, "" when none */
@@ -1421,6 +1421,8 @@ TEST_F_TIMEOUT(queue_misc, gives_up_after_max_attempts, 90)
 	ret = thp_param_set_ul("scan_sleep_ms", 0);
 	if (ret)
 		SKIP(return, "scan_sleep_ms=0 refused (%s)", strerror(-ret));
+	/* every contended try counts as an attempt: no quick lock retries */
+	SET_PARAM("lock_retries", 0);
 	BLOCKER_START(&b, BLOCKER_LEN, BLOCKER_LEN, 0);
 	BLOCKER_START(&b2, BLOCKER_LEN, BLOCKER_LEN, 0);
 	for (k = 0; k < 2; k++) {
@@ -1501,7 +1503,8 @@ TEST_F(queue_misc, stats_queue_fields)
 {
 	static const char *const names[] = {
 		"queue_len", "queue_added", "queue_dedup", "queue_dropped", "worker_collapsed",
-		"worker_retries", "worker_gave_up", "worker_refused", "worker_exited",
+		"worker_retries", "worker_lock_retries", "worker_gave_up", "worker_refused",
+		"worker_exited",
 		"worker_wakeups", "scan_found", "source_debugfs", "source_scan",
 		"source_hook_khugepaged", "source_hook_collapse_failed", "source_hook_uprobe",
 		"queue_entry_size", "collapse_ok", "result_mmap_lock_contended",
@@ -1514,6 +1517,7 @@ TEST_F(queue_misc, stats_queue_fields)
 		{ THP_DEBUGFS "/queue", 0600 }, { THP_DEBUGFS "/queue_done", 0400 },
 		{ THP_DEBUGFS "/scan", 0200 }, { THP_PARAMS "queue_cap", 0644 },
 		{ THP_PARAMS "scan_sleep_ms", 0644 }, { THP_PARAMS "max_attempts", 0644 },
+		{ THP_PARAMS "lock_retries", 0644 }, { THP_PARAMS "lock_retry_ms", 0644 },
 		{ THP_PARAMS "engine", 0644 },
 	};
 	struct stat st;
