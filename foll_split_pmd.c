@@ -95,7 +95,8 @@ static int thp_split_present_ptes(struct thp_req *req, pmd_t *pmd)
 	}
 	thp_ptl_lock_nested(pml, ptl);
 	for (i = 0; i < HPAGE_PMD_NR; i++)
-		nr += pte_present(ptep_get(start_pte + i));
+		if (pte_present(ptep_get(start_pte + i)))
+			nr++;
 	thp_pte_unmap(start_pte);
 	thp_ptl_unlock_nested(pml, ptl);
 	spin_unlock(pml);
