@@ -5,6 +5,7 @@
 #ifndef THP_RETRY_UTIL_H
 #define THP_RETRY_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -170,16 +171,71 @@ static inline long thp_pmd_size(void)
  * old value in @saved ("" if it cannot be read). The store wakes khugepaged
  * for one pass: give it time to finish before anything is mapped.
  */
+/* khugepaged's pid, or 0. */
+static inline pid_t thp_khugepaged_pid(void)
+{
+	char path[64], comm[32];
+	struct dirent *d;
+	pid_t pid = 0;
+	DIR *dir = opendir("/proc");
+
+	while (dir && !pid && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/comm", d->d_name);
+		if (thp_read_file(path, comm, sizeof(comm)) > 0 && !strcmp(comm, "khugepaged\n"))
+			pid = atoi(d->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	return pid;
+}
+
+/* khugepaged's CPU time in clock ticks (utime + stime), or -1. */
+static inline long long thp_khugepaged_ticks(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	unsigned long long ut, st;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (thp_read_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')))
+		return -1;
+	/* after "(comm)": state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime
+	 */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
 static inline void thp_khugepaged_pause(char *saved, size_t size)
 {
+	long long last = -1, now;
+	pid_t pid;
+	int i, still = 0;
+
 	saved[0] = '\0';
 	if (thp_read_file(THP_KHD_SLEEP, saved, size) <= 0)
 		return;
 	saved[strcspn(saved, "\n")] = '\0';
-	if (thp_write_file(THP_KHD_SLEEP, "3600000"))
+	if (thp_write_file(THP_KHD_SLEEP, "3600000")) {
 		saved[0] = '\0';
-	else
-		usleep(50 * 1000);
+		return;
+	}
+	/*
+	 * The store woke khugepaged for one pass, which may collapse (copy)
+	 * ranges the test is about to make: wait until its CPU time has not
+	 * moved for 100 ms (at most 3 s), i.e. it is back asleep.
+	 */
+	pid = thp_khugepaged_pid();
+	for (i = 0; i < 150 && still < 5; i++) {
+		usleep(20 * 1000);
+		now = pid ? thp_khugepaged_ticks(pid) : -1;
+		still = now >= 0 && now == last ? still + 1 : 0;
+		last = now;
+		if (now < 0 && i >= 2)
+			break;
+	}
 }
 
 static inline void thp_khugepaged_resume(char *saved)
