@@ -17,8 +17,8 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "chardev.h"
 #include "control.h"
-#include "thp_retry.h"
 
 /* "collapse" + ' ' + the longest argument */
 #define THP_DEV_MAX_INPUT	(8 + 1 + THP_REQ_MAX_INPUT)

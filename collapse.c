@@ -112,8 +112,8 @@ static const char *thp_nonpresent_kind(pte_t pte)
  * Context: the PTE table lock held.
  * Return: THP_SUCCEEDED or the refusal naming the first bad PTE.
  */
-enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *start_pte,
-			       int *nr_mapped)
+static enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio,
+				      pte_t *start_pte, int *nr_mapped)
 {
 	int i, nr = 0;
 
@@ -205,8 +205,8 @@ static enum thp_result thp_check_file_folio(struct thp_req *req, struct vm_area_
  * Context: mmap lock held; may sleep (folio lock).
  * Return: THP_SUCCEEDED or the refusal.
  */
-enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma,
-				 struct folio **foliop)
+static enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma,
+					struct folio **foliop)
 {
 	pgoff_t index = ((req->haddr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
 	struct folio *folio;
@@ -457,7 +457,7 @@ enum thp_result thp_collapse_pmd_state(struct thp_req *req, pmd_t pmdval)
  * Context: process context, may sleep; takes the mmap lock itself.
  * Return: the result, also stored in req->result.
  */
-enum thp_result thp_collapse_native(struct thp_req *req)
+static enum thp_result thp_collapse_native(struct thp_req *req)
 {
 	req->want_mmap_write = false;
 	thp_req_with_vma(req, THP_COLLAPSE_MMAP_WRITE, thp_collapse_locked);

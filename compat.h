@@ -78,6 +78,17 @@ static inline bool thp_mmap_trylock(struct mm_struct *mm, bool write)
 #endif
 }
 
+/*
+ * Did the kernel's collapse_pte_mapped_thp() leave the range PMD-mapped (or
+ * retracted, to refault as a PMD)? Its answer is mm/khugepaged.c's private
+ * enum scan_result: SCAN_SUCCEED is 1 and SCAN_PMD_MAPPED 4 on 6.1 and
+ * 6.12 alike. Kept here, the one place that knows kernel-private numbers.
+ */
+static inline bool thp_kernel_collapse_ok(long scan_result)
+{
+	return scan_result == 1 || scan_result == 4;
+}
+
 /* The pmd entry, read once. */
 static inline pmd_t thp_pmd_read(pmd_t *pmd)
 {

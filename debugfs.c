@@ -2,9 +2,9 @@
 /*
  * debugfs.c - /sys/kernel/debug/thp_retry/, the module's user interface.
  *
- * The directory and the files every build has (ksyms, features) are made
- * here; each mechanism adds its own files under thp_debugfs_dir from its
- * init function. debugfs_remove_recursive() at unload waits for readers and
+ * The directory and every file in it are made here, the testing build's
+ * fault-injection files by testing.c. debugfs_remove_recursive() at unload
+ * waits for readers and
  * writers still inside a file operation (debugfs file removal is
  * synchronous), so no file outlives the module's data.
  */
@@ -20,15 +20,16 @@
 #include <linux/uaccess.h>
 
 #include "control.h"
+#include "debugfs.h"
 #include "hooks.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
 #include "request.h"
 #include "stats.h"
 #include "testing.h"
-#include "thp_retry.h"
+#include "thp_uprobe.h"
 
-struct dentry *thp_debugfs_dir;
+static struct dentry *thp_debugfs_dir;
 
 DEFINE_SHOW_ATTRIBUTE(thp_ksyms);
 DEFINE_SHOW_ATTRIBUTE(thp_features);

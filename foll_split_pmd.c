@@ -30,7 +30,6 @@
 #include "compat.h"
 #include "ksyms.h"
 #include "request.h"
-#include "thp_retry.h"
 
 #define THP_SPLIT_GUP_BATCH	32
 
@@ -164,21 +163,4 @@ enum thp_result thp_split(struct thp_req *req)
 	} while (thp_result_errno(req->result) == EAGAIN && --tries &&
 		 !fatal_signal_pending(current));
 	return req->result;
-}
-
-/**
- * thp_split_init() - set up foll_split_pmd
- *
- * Return: 0.
- */
-int thp_split_init(void)
-{
-	return 0;
-}
-
-/**
- * thp_split_exit() - tear down foll_split_pmd
- */
-void thp_split_exit(void)
-{
 }

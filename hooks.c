@@ -27,9 +27,10 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 
+#include "compat.h"
 #include "hooks.h"
 #include "khugepaged_retry.h"
-#include "thp_retry.h"
+#include "thp_uprobe.h"
 
 static bool queue_hooks = true;
 module_param(queue_hooks, bool, 0444);
@@ -37,10 +38,6 @@ MODULE_PARM_DESC(queue_hooks, "Install the kprobes that feed the retry queue (de
 
 /* The task running a debugfs request, whose kernel-engine calls we ignore. */
 static struct task_struct *thp_request_task;
-
-/* khugepaged's SCAN_SUCCEED and SCAN_PMD_MAPPED, the same on 6.1 and 6.12. */
-#define KERNEL_SCAN_SUCCEED	1
-#define KERNEL_SCAN_PMD_MAPPED	4
 
 /**
  * thp_hooks_self() - mark the current task as running a module request
@@ -121,7 +118,7 @@ static int thp_collapse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct thp_collapse_call *c = (void *)ri->data;
 	long ret = regs_return_value(regs);
 
-	if (ret != KERNEL_SCAN_SUCCEED && ret != KERNEL_SCAN_PMD_MAPPED)
+	if (!thp_kernel_collapse_ok(ret))
 		thp_queue_add(c->mm, c->addr, thp_hook_mm_pid(c->mm), SRC_HOOK_COLLAPSE,
 			      GFP_ATOMIC);
 	return 0;

@@ -68,7 +68,6 @@
 
 #include "khugepaged_retry.h"
 #include "request.h"
-#include "thp_retry.h"
 
 static unsigned int queue_cap = 65536;
 module_param(queue_cap, uint, 0644);
@@ -560,15 +559,6 @@ void thp_queue_stats_show(struct seq_file *m)
 	for (i = 0; i < THP_NR_QSTATS; i++)
 		seq_printf(m, "%s %ld\n", thp_qstat_names[i], atomic_long_read(&thp_qstat[i]));
 	seq_printf(m, "queue_entry_size %u\n", kmem_cache_size(thp_entry_cache));
-}
-
-/**
- * thp_queue_stat_inc() - count an event of the queue's sources
- * @s: the counter
- */
-void thp_queue_stat_inc(enum thp_qstat s)
-{
-	thp_qstat_inc(s);
 }
 
 /**

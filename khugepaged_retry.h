@@ -46,6 +46,9 @@ enum thp_qstat {
 	THP_NR_QSTATS,
 };
 
+int thp_retry_init(void);
+void thp_retry_stop_worker(void);
+void thp_retry_exit(void);
 int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 		  enum thp_queue_source source, gfp_t gfp);
 enum thp_result thp_queue_request(struct thp_req *req);
@@ -53,7 +56,6 @@ enum thp_result thp_scan(struct thp_req *req);
 int thp_queue_show(struct seq_file *m, void *v);
 int thp_queue_done_show(struct seq_file *m, void *v);
 void thp_queue_stats_show(struct seq_file *m);
-void thp_queue_stat_inc(enum thp_qstat s);
 struct task_struct *thp_retry_worker_task(void);
 
 #endif /* THP_KHUGEPAGED_RETRY_H */

@@ -15,9 +15,12 @@
 #include <linux/module.h>
 #include <linux/utsname.h>
 
+#include "chardev.h"
+#include "debugfs.h"
 #include "hooks.h"
+#include "khugepaged_retry.h"
 #include "ksyms.h"
-#include "thp_retry.h"
+#include "thp_uprobe.h"
 
 static int __init thp_retry_module_init(void)
 {
@@ -26,12 +29,9 @@ static int __init thp_retry_module_init(void)
 	ret = thp_ksyms_init();
 	if (ret)
 		return ret;
-	ret = thp_split_init();
-	if (ret)
-		return ret;
 	ret = thp_retry_init();
 	if (ret)
-		goto out_split;
+		return ret;
 	ret = thp_uprobe_init();
 	if (ret)
 		goto out_retry;
@@ -55,8 +55,6 @@ out_uprobe:
 	thp_uprobe_exit();
 out_retry:
 	thp_retry_exit();
-out_split:
-	thp_split_exit();
 	return ret;
 }
 
@@ -68,7 +66,6 @@ static void __exit thp_retry_module_exit(void)
 	thp_hooks_exit();
 	thp_uprobe_exit();
 	thp_retry_exit();
-	thp_split_exit();
 	pr_info("unloaded\n");
 }
 

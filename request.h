@@ -48,8 +48,7 @@ enum thp_result thp_req_fail(struct thp_req *req, enum thp_result r, const char 
 	__printf(3, 4);
 pmd_t *thp_req_find_pmd(struct mm_struct *mm, unsigned long haddr);
 
-/* collapse.c, collapse_kernel.c, foll_split_pmd.c */
-enum thp_result thp_collapse_native(struct thp_req *req);
+/* collapse_kernel.c, foll_split_pmd.c */
 enum thp_result thp_collapse_kernel(struct thp_req *req);
 enum thp_result thp_split(struct thp_req *req);
 
@@ -60,10 +59,6 @@ enum thp_result thp_collapse(struct thp_req *req);
 enum thp_result thp_collapse_anon_locked(struct thp_req *req, struct vm_area_struct *vma);
 enum thp_result thp_precheck_anon(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
 				  pmd_t pmdval);
-enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_struct *vma,
-				 struct folio **foliop);
-enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio, pte_t *start_pte,
-			       int *nr_mapped);
 enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
 				  pmd_t pmdval, int *nr_mapped);
 

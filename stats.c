@@ -8,7 +8,7 @@
 #include "khugepaged_retry.h"
 #include "request.h"
 #include "stats.h"
-#include "thp_retry.h"
+#include "thp_uprobe.h"
 
 static atomic_long_t thp_stat[THP_NR_STATS];
 static atomic_long_t thp_stat_result[THP_NR_RESULTS];

@@ -91,7 +91,7 @@
 #include "hooks.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
-#include "thp_retry.h"
+#include "thp_uprobe.h"
 
 static bool uprobe_hooks = true;
 module_param(uprobe_hooks, bool, 0444);
@@ -104,10 +104,6 @@ MODULE_PARM_DESC(uprobe_test_distrust,
 #define THP_UP_BPS		12
 #define THP_UP_MAX_RANGES	4096
 #define THP_UP_MAXACTIVE	64
-
-/* khugepaged's SCAN_SUCCEED and SCAN_PMD_MAPPED, the same on 6.1 and 6.12. */
-#define KERNEL_SCAN_SUCCEED	1
-#define KERNEL_SCAN_PMD_MAPPED	4
 
 /**
  * struct thp_up_range - the breakpoints of one PMD range of one mm
@@ -475,7 +471,7 @@ static int thp_up_collapse_ret(struct kretprobe_instance *ri, struct pt_regs *re
 	long ret = regs_return_value(regs);
 
 	/* c lives until uprobe_write_opcode() returns, after this */
-	c->recollapsed = ret == KERNEL_SCAN_SUCCEED || ret == KERNEL_SCAN_PMD_MAPPED;
+	c->recollapsed = thp_kernel_collapse_ok(ret);
 	return 0;
 }
 

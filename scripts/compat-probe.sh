@@ -40,14 +40,10 @@ have FOLIO_REMOVE_RMAP_PTES linux/rmap.h 'folio_remove_rmap_ptes\('
 have PAGE_REMOVE_RMAP linux/rmap.h 'void page_remove_rmap\('
 # 6.5+: get_user_pages_remote() lost its vmas argument.
 have GUP_REMOTE_NO_VMAS linux/mm.h 'get_user_pages_remote\(struct mm_struct \*mm, unsigned long start, unsigned long nr_pages, unsigned int gup_flags, struct page \*\*pages, int \*locked\)'
-# 6.8+: thp_vma_allowable_order() replaces hugepage_vma_check().
-have THP_VMA_ALLOWABLE linux/huge_mm.h 'thp_vma_allowable_order'
 # 6.3+: mmu_notifier_range_init() lost its vma argument.
 have MMU_NOTIFIER_RANGE_INIT_6 linux/mmu_notifier.h 'mmu_notifier_range_init\(struct mmu_notifier_range \*range, enum mmu_notifier_event event, unsigned flags, struct mm_struct \*mm,'
 # 6.4+: per-VMA locks.
 have PER_VMA_LOCK linux/mm.h 'static inline void vma_start_write\('
-# 6.2+: FOLL_* moved to mm_types.h as an enum.
-have FOLL_IN_MM_TYPES linux/mm_types.h 'FOLL_SPLIT_PMD = '
 # 6.2+: mm->rss_stat is an array of percpu counters.
 have RSS_STAT_PERCPU linux/mm_types.h 'struct percpu_counter rss_stat\['
 # 6.1: __mmu_notifier_invalidate_range_end() still takes only_end.
