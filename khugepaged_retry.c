@@ -68,6 +68,7 @@
 
 #include "khugepaged_retry.h"
 #include "request.h"
+#include "stats.h"
 
 static unsigned int queue_cap = 65536;
 module_param(queue_cap, uint, 0644);
@@ -150,39 +151,12 @@ static DEFINE_SPINLOCK(thp_queue_lock);
 static DEFINE_HASHTABLE(thp_entry_hash, 12);
 static DEFINE_HASHTABLE(thp_slot_hash, 8);
 static struct list_head thp_waits[THP_NR_WAITS];
-static unsigned int thp_queue_len;
 static struct thp_done thp_done_ring[THP_DONE_RING];
 static unsigned int thp_done_next;
 
 static struct kmem_cache *thp_entry_cache;
 static struct task_struct *thp_worker;
 static DECLARE_WAIT_QUEUE_HEAD(thp_worker_wait);
-
-static atomic_long_t thp_qstat[THP_NR_QSTATS];
-
-static const char * const thp_qstat_names[THP_NR_QSTATS] = {
-	[QSTAT_ADDED] = "queue_added",
-	[QSTAT_DEDUP] = "queue_dedup",
-	[QSTAT_DROPPED] = "queue_dropped",
-	[QSTAT_COLLAPSED] = "worker_collapsed",
-	[QSTAT_RETRIES] = "worker_retries",
-	[QSTAT_LOCK_RETRIES] = "worker_lock_retries",
-	[QSTAT_GAVE_UP] = "worker_gave_up",
-	[QSTAT_REFUSED] = "worker_refused",
-	[QSTAT_EXITED] = "worker_exited",
-	[QSTAT_WAKEUPS] = "worker_wakeups",
-	[QSTAT_SCAN_FOUND] = "scan_found",
-	[QSTAT_SRC_DEBUGFS] = "source_debugfs",
-	[QSTAT_SRC_SCAN] = "source_scan",
-	[QSTAT_SRC_HOOK_KHUGEPAGED] = "source_hook_khugepaged",
-	[QSTAT_SRC_HOOK_COLLAPSE] = "source_hook_collapse_failed",
-	[QSTAT_SRC_HOOK_UPROBE] = "source_hook_uprobe",
-};
-
-static void thp_qstat_inc(enum thp_qstat s)
-{
-	atomic_long_inc(&thp_qstat[s]);
-}
 
 /* Put an entry on the wait list @w, due @ms from now. Context: queue lock held. */
 static void thp_entry_wait(struct thp_entry *e, enum thp_wait w, unsigned int ms)
@@ -255,7 +229,7 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 	unsigned long flags;
 	int ret = 0;
 
-	thp_qstat_inc(QSTAT_SRC_DEBUGFS + source);
+	thp_stat_inc(THP_STAT_SOURCE_DEBUGFS + source);
 	e = kmem_cache_zalloc(thp_entry_cache, gfp);
 	if (!e)
 		return -ENOMEM;
@@ -268,11 +242,11 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 
 	spin_lock_irqsave(&thp_queue_lock, flags);
 	if (thp_entry_find(mm, haddr)) {
-		thp_qstat_inc(QSTAT_DEDUP);
+		thp_stat_inc(THP_STAT_QUEUE_DEDUP);
 		goto out_free;
 	}
-	if (thp_queue_len >= READ_ONCE(queue_cap)) {
-		thp_qstat_inc(QSTAT_DROPPED);
+	if (thp_stat_read(THP_STAT_QUEUE_LEN) >= READ_ONCE(queue_cap)) {
+		thp_stat_inc(THP_STAT_QUEUE_DROPPED);
 		ret = -ENOSPC;
 		goto out_free;
 	}
@@ -292,8 +266,8 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 	e->last = THP_SUCCEEDED;
 	hash_add(thp_entry_hash, &e->hash, thp_entry_key(mm, haddr));
 	thp_entry_wait(e, THP_WAIT_NEW, READ_ONCE(queue_delay_ms));
-	thp_queue_len++;
-	thp_qstat_inc(QSTAT_ADDED);
+	thp_stat_inc(THP_STAT_QUEUE_LEN);
+	thp_stat_inc(THP_STAT_QUEUE_ADDED);
 	e = NULL;
 out_free:
 	spin_unlock_irqrestore(&thp_queue_lock, flags);
@@ -321,7 +295,7 @@ static struct mm_struct *thp_entry_remove(struct thp_entry *e, enum thp_result r
 	hash_del(&e->hash);
 	if (!e->busy)
 		list_del(&e->wait);
-	thp_queue_len--;
+	thp_stat_dec(THP_STAT_QUEUE_LEN);
 	if (!--slot->nr) {
 		hash_del(&slot->hash);
 		mm = slot->mm;
@@ -376,7 +350,7 @@ static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r,
 	*freed = false;
 	/* a contended mmap lock: try again soon, without counting an attempt */
 	if (r == THP_LOCK_CONTENDED && e->lock_tries < max_lock) {
-		thp_qstat_inc(QSTAT_LOCK_RETRIES);
+		thp_stat_inc(THP_STAT_WORKER_LOCK_RETRIES);
 		e->lock_tries++;
 		e->busy = false;
 		thp_entry_wait(e, THP_WAIT_LOCK, READ_ONCE(lock_retry_ms));
@@ -387,20 +361,20 @@ static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r,
 	if (err == EAGAIN && e->attempts < max) {
 		/* back off: scan_sleep_ms, doubling per attempt, at most 64x */
 		level = min(e->attempts - 1, THP_BACKOFF_LEVELS - 1);
-		thp_qstat_inc(QSTAT_RETRIES);
+		thp_stat_inc(THP_STAT_WORKER_RETRIES);
 		e->busy = false;
 		thp_entry_wait(e, THP_WAIT_BACKOFF + level, READ_ONCE(scan_sleep_ms) << level);
 		return NULL;
 	}
 	*freed = true;
 	if (!err)
-		thp_qstat_inc(QSTAT_COLLAPSED);
+		thp_stat_inc(THP_STAT_WORKER_COLLAPSED);
 	else if (r == THP_EXITED)
-		thp_qstat_inc(QSTAT_EXITED);
+		thp_stat_inc(THP_STAT_WORKER_EXITED);
 	else if (err == EAGAIN)
-		thp_qstat_inc(QSTAT_GAVE_UP);
+		thp_stat_inc(THP_STAT_WORKER_GAVE_UP);
 	else
-		thp_qstat_inc(QSTAT_REFUSED);
+		thp_stat_inc(THP_STAT_WORKER_REFUSED);
 	return thp_entry_remove(e, r);
 }
 
@@ -434,7 +408,7 @@ static bool thp_queue_has_ready(void)
 
 static bool thp_queue_empty(void)
 {
-	return !READ_ONCE(thp_queue_len);
+	return !thp_stat_read(THP_STAT_QUEUE_LEN);
 }
 
 /*
@@ -454,7 +428,7 @@ static void thp_worker_sleep(void)
 		wait_event_freezable_timeout(thp_worker_wait,
 					     thp_queue_has_ready() || kthread_should_stop(),
 					     timeout);
-	thp_qstat_inc(QSTAT_WAKEUPS);
+	thp_stat_inc(THP_STAT_WORKER_WAKEUPS);
 }
 
 static int thp_worker_fn(void *unused)
@@ -548,20 +522,6 @@ int thp_queue_done_show(struct seq_file *m, void *v)
 }
 
 /**
- * thp_queue_stats_show() - the queue's lines of debugfs "stats"
- * @m: seq_file
- */
-void thp_queue_stats_show(struct seq_file *m)
-{
-	int i;
-
-	seq_printf(m, "queue_len %u\n", READ_ONCE(thp_queue_len));
-	for (i = 0; i < THP_NR_QSTATS; i++)
-		seq_printf(m, "%s %ld\n", thp_qstat_names[i], atomic_long_read(&thp_qstat[i]));
-	seq_printf(m, "queue_entry_size %u\n", kmem_cache_size(thp_entry_cache));
-}
-
-/**
  * thp_retry_worker_task() - the worker kthread, for hooks to recognise it
  *
  * Return: the task, or NULL before init.
@@ -587,6 +547,7 @@ int thp_retry_init(void)
 	thp_entry_cache = KMEM_CACHE(thp_entry, 0);
 	if (!thp_entry_cache)
 		return -ENOMEM;
+	thp_stat_set(THP_STAT_QUEUE_ENTRY_SIZE, kmem_cache_size(thp_entry_cache));
 	t = kthread_run(thp_worker_fn, NULL, "thp_retry");
 	if (IS_ERR(t)) {
 		kmem_cache_destroy(thp_entry_cache);
@@ -704,7 +665,7 @@ static int thp_scan_pmd(struct thp_req *req, struct vm_area_struct *vma, unsigne
 		return 0;
 	if (thp_precheck_ptes(&r, vma, pmd, pmdval, &nr) != THP_SUCCEEDED || !nr)
 		return 0;
-	thp_qstat_inc(QSTAT_SCAN_FOUND);
+	thp_stat_inc(THP_STAT_SCAN_FOUND);
 	return thp_queue_add(req->mm, haddr, req->pid, SRC_SCAN, GFP_KERNEL) == -ENOMEM ?
 	       -ENOMEM : 0;
 }

@@ -11,7 +11,7 @@
 #include "request.h"
 
 /**
- * enum thp_queue_source - who queued an entry (order matches enum thp_qstat)
+ * enum thp_queue_source - who queued an entry (order matches the source_* stats)
  * @SRC_DEBUGFS: a write to debugfs "queue"
  * @SRC_SCAN: a write to debugfs "scan"
  * @SRC_HOOK_KHUGEPAGED: 6.1 khugepaged_add_pte_mapped_thp()
@@ -26,26 +26,6 @@ enum thp_queue_source {
 	SRC_HOOK_UPROBE,
 };
 
-enum thp_qstat {
-	QSTAT_ADDED,
-	QSTAT_DEDUP,
-	QSTAT_DROPPED,
-	QSTAT_COLLAPSED,
-	QSTAT_RETRIES,
-	QSTAT_LOCK_RETRIES,
-	QSTAT_GAVE_UP,
-	QSTAT_REFUSED,
-	QSTAT_EXITED,
-	QSTAT_WAKEUPS,
-	QSTAT_SCAN_FOUND,
-	QSTAT_SRC_DEBUGFS,	/* + enum thp_queue_source */
-	QSTAT_SRC_SCAN,
-	QSTAT_SRC_HOOK_KHUGEPAGED,
-	QSTAT_SRC_HOOK_COLLAPSE,
-	QSTAT_SRC_HOOK_UPROBE,
-	THP_NR_QSTATS,
-};
-
 int thp_retry_init(void);
 void thp_retry_stop_worker(void);
 void thp_retry_exit(void);
@@ -55,7 +35,6 @@ enum thp_result thp_queue_request(struct thp_req *req);
 enum thp_result thp_scan(struct thp_req *req);
 int thp_queue_show(struct seq_file *m, void *v);
 int thp_queue_done_show(struct seq_file *m, void *v);
-void thp_queue_stats_show(struct seq_file *m);
 struct task_struct *thp_retry_worker_task(void);
 
 #endif /* THP_KHUGEPAGED_RETRY_H */

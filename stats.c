@@ -1,23 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stats.c - counters behind debugfs "stats".
+ * stats.c - debugfs "stats": the counters of stats_list.h.
  */
 #include <linux/atomic.h>
 #include <linux/seq_file.h>
 
-#include "khugepaged_retry.h"
-#include "request.h"
 #include "stats.h"
-#include "thp_uprobe.h"
 
-static atomic_long_t thp_stat[THP_NR_STATS];
-static atomic_long_t thp_stat_result[THP_NR_RESULTS];
+atomic_long_t thp_stats[THP_NR_STATS];
 
 static const char * const thp_stat_names[THP_NR_STATS] = {
-	[THP_STAT_COLLAPSE_OK] = "collapse_ok",
-	[THP_STAT_COLLAPSE_FAIL] = "collapse_fail",
-	[THP_STAT_SPLIT_OK] = "split_ok",
-	[THP_STAT_SPLIT_FAIL] = "split_fail",
+#define THP_STAT(id, name) \
+	[THP_STAT_##id] = name,
+#include "stats_list.h"
+#undef THP_STAT
 };
 
 /**
@@ -29,16 +25,17 @@ void thp_stats_request(bool split, enum thp_result r)
 {
 	bool ok = !thp_result_errno(r);
 
+	BUILD_BUG_ON(THP_STAT_RESULT_SUCCEEDED + THP_NR_RESULTS != THP_STAT_QUEUE_LEN);
 	if (split)
-		atomic_long_inc(&thp_stat[ok ? THP_STAT_SPLIT_OK : THP_STAT_SPLIT_FAIL]);
+		thp_stat_inc(ok ? THP_STAT_SPLIT_OK : THP_STAT_SPLIT_FAIL);
 	else
-		atomic_long_inc(&thp_stat[ok ? THP_STAT_COLLAPSE_OK : THP_STAT_COLLAPSE_FAIL]);
+		thp_stat_inc(ok ? THP_STAT_COLLAPSE_OK : THP_STAT_COLLAPSE_FAIL);
 	if (r < THP_NR_RESULTS)
-		atomic_long_inc(&thp_stat_result[r]);
+		thp_stat_inc(THP_STAT_RESULT_SUCCEEDED + r);
 }
 
 /**
- * thp_stats_show() - debugfs "stats": "name value" lines
+ * thp_stats_show() - debugfs "stats": "name value" lines, stats_list.h's order
  * @m: seq_file
  * @v: unused
  *
@@ -49,11 +46,6 @@ int thp_stats_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < THP_NR_STATS; i++)
-		seq_printf(m, "%s %ld\n", thp_stat_names[i], atomic_long_read(&thp_stat[i]));
-	for (i = 0; i < THP_NR_RESULTS; i++)
-		seq_printf(m, "result_%s %ld\n", thp_result_name(i),
-			   atomic_long_read(&thp_stat_result[i]));
-	thp_queue_stats_show(m);
-	thp_uprobe_stats_show(m);
+		seq_printf(m, "%s %ld\n", thp_stat_names[i], thp_stat_read(i));
 	return 0;
 }

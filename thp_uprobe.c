@@ -91,6 +91,7 @@
 #include "hooks.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
+#include "stats.h"
 #include "thp_uprobe.h"
 
 static bool uprobe_hooks = true;
@@ -154,28 +155,12 @@ struct thp_up_call {
 	bool write_locked;
 };
 
-enum thp_up_stat {
-	UP_SPLIT,
-	UP_RESTORED,
-	UP_KERNEL_RECOLLAPSED,
-	UP_ENQUEUED,
-	UP_NR_STATS,
-};
-
-static const char * const thp_up_stat_names[UP_NR_STATS] = {
-	[UP_SPLIT] = "uprobe_split",
-	[UP_RESTORED] = "uprobe_restored",
-	[UP_KERNEL_RECOLLAPSED] = "uprobe_kernel_recollapsed",
-	[UP_ENQUEUED] = "uprobe_enqueued",
-};
-
 /* See "Locking" at the top: not lockdep-tracked, on purpose. */
 static arch_spinlock_t thp_up_lock = __ARCH_SPIN_LOCK_UNLOCKED;
 static DEFINE_HASHTABLE(thp_up_hash, 8);
 static DEFINE_HASHTABLE(thp_up_mm_hash, 8);
 static LIST_HEAD(thp_up_inflight);
-static unsigned int thp_up_nr_ranges;
-static atomic_long_t thp_up_stat[UP_NR_STATS];
+/* the tracked ranges are counted in THP_STAT_UPROBE_RANGES, under thp_up_lock */
 static bool thp_up_installed;
 
 static LLIST_HEAD(thp_up_dead);
@@ -227,7 +212,7 @@ static void thp_up_unhash(struct thp_up_range *r)
 	thp_up_assert_locked();
 	hash_del(&r->hash);
 	hash_del(&r->mm_hash);
-	thp_up_nr_ranges--;
+	thp_stat_dec(THP_STAT_UPROBE_RANGES);
 	llist_add(&r->free, &thp_up_dead);
 }
 
@@ -330,7 +315,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 
 	flags = thp_up_lock_irqsave();
 	r = thp_up_find(c->mm, haddr);
-	if (!r && new && thp_up_nr_ranges < THP_UP_MAX_RANGES) {
+	if (!r && new && thp_stat_read(THP_STAT_UPROBE_RANGES) < THP_UP_MAX_RANGES) {
 		r = new;
 		new = NULL;
 		r->mm = c->mm;
@@ -339,8 +324,8 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 		mmgrab(c->mm);
 		hash_add(thp_up_hash, &r->hash, thp_up_key(c->mm, haddr));
 		hash_add(thp_up_mm_hash, &r->mm_hash, (unsigned long)c->mm);
-		thp_up_nr_ranges++;
-		atomic_long_inc(&thp_up_stat[UP_SPLIT]);
+		thp_stat_inc(THP_STAT_UPROBE_RANGES);
+		thp_stat_inc(THP_STAT_UPROBE_SPLIT);
 	}
 	if (r && thp_up_find_off(r, off) < 0) {
 		if (r->nr < THP_UP_BPS)
@@ -367,7 +352,7 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 	int i;
 
 	if (c->restored)
-		atomic_long_inc(&thp_up_stat[UP_RESTORED]);
+		thp_stat_inc(THP_STAT_UPROBE_RESTORED);
 	flags = thp_up_lock_irqsave();
 	r = thp_up_find(c->mm, haddr);
 	if (r) {
@@ -387,10 +372,10 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 		return;
 	if (c->recollapsed && (c->write_locked || !THP_COLLAPSE_MMAP_WRITE) &&
 	    !READ_ONCE(uprobe_test_distrust)) {
-		atomic_long_inc(&thp_up_stat[UP_KERNEL_RECOLLAPSED]);
+		thp_stat_inc(THP_STAT_UPROBE_KERNEL_RECOLLAPSED);
 		return;
 	}
-	atomic_long_inc(&thp_up_stat[UP_ENQUEUED]);
+	thp_stat_inc(THP_STAT_UPROBE_ENQUEUED);
 	thp_queue_add(c->mm, haddr, thp_hook_mm_pid(c->mm), SRC_HOOK_UPROBE, GFP_ATOMIC);
 }
 
@@ -522,7 +507,7 @@ static int thp_up_munmap_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned long end = regs_get_kernel_argument(regs, 2);
 
 	/* every file munmap comes here: nothing tracked, nothing to do */
-	if (!READ_ONCE(thp_up_nr_ranges) || !vma || start >= end)
+	if (!thp_stat_read(THP_STAT_UPROBE_RANGES) || !vma || start >= end)
 		return 0;
 	thp_up_forget(vma->vm_mm, start, end);
 	return 0;
@@ -539,7 +524,7 @@ static int thp_up_clear_state_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
 
-	if (READ_ONCE(thp_up_nr_ranges))
+	if (thp_stat_read(THP_STAT_UPROBE_RANGES))
 		thp_up_forget(mm, 0, 0);
 	return 0;
 }
@@ -574,20 +559,6 @@ bool thp_uprobe_in_tracked_write(void)
 	ret = c && c->tracked;
 	thp_up_unlock_irqrestore(flags);
 	return ret;
-}
-
-/**
- * thp_uprobe_stats_show() - the uprobe lines of debugfs "stats"
- * @m: seq_file
- */
-void thp_uprobe_stats_show(struct seq_file *m)
-{
-	int i;
-
-	seq_printf(m, "uprobe_hooks_installed %d\n", READ_ONCE(thp_up_installed));
-	seq_printf(m, "uprobe_ranges %u\n", READ_ONCE(thp_up_nr_ranges));
-	for (i = 0; i < UP_NR_STATS; i++)
-		seq_printf(m, "%s %ld\n", thp_up_stat_names[i], atomic_long_read(&thp_up_stat[i]));
 }
 
 /**
@@ -644,6 +615,7 @@ int thp_uprobe_init(void)
 	if (ret)
 		goto out_collapse;
 	WRITE_ONCE(thp_up_installed, true);
+	thp_stat_set(THP_STAT_UPROBE_HOOKS_INSTALLED, 1);
 	return 0;
 
 out_collapse:
@@ -675,6 +647,7 @@ void thp_uprobe_exit(void)
 		unregister_kprobe(&thp_up_kp_munmap);
 		unregister_kprobe(&thp_up_kp_clear_state);
 		WRITE_ONCE(thp_up_installed, false);
+		thp_stat_set(THP_STAT_UPROBE_HOOKS_INSTALLED, 0);
 	}
 	INIT_LIST_HEAD(&thp_up_inflight);
 	thp_up_forget(NULL, 0, 0);

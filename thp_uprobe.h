@@ -12,7 +12,6 @@ struct seq_file;
 int thp_uprobe_init(void);
 void thp_uprobe_exit(void);
 bool thp_uprobe_in_tracked_write(void);
-void thp_uprobe_stats_show(struct seq_file *m);
 int thp_uprobes_show(struct seq_file *m, void *v);
 
 #endif /* THP_UPROBE_H */

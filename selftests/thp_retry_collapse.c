@@ -1110,4 +1110,51 @@ TEST(stats_lists_every_counter)
 	}
 }
 
+/*
+ * The "stats" lines are ABI, names and order: every line of the module's
+ * one counter list, exactly these, in this order (new ones only at the end
+ * of their group, with this list and Documentation/interfaces.rst).
+ */
+TEST(stats_lines_in_order)
+{
+	static const char *const names[] = {
+		"collapse_ok", "collapse_fail", "split_ok", "split_fail", "result_succeeded",
+		"result_already_pmd_mapped", "result_already_pte_mapped",
+		"result_invalid_input", "result_no_such_process", "result_no_mm",
+		"result_no_ptrace_access", "result_no_vma", "result_not_mapped",
+		"result_vma_range", "result_vma_not_file_thp", "result_vma_nohugepage",
+		"result_thp_disabled", "result_file_offset_misaligned", "result_uffd_armed",
+		"result_page_cache_miss", "result_not_thp", "result_pte_maps_private_copy",
+		"result_pte_maps_other_page", "result_pte_not_present", "result_pte_special",
+		"result_folio_pinned", "result_folio_locked", "result_pmd_changed",
+		"result_mmap_lock_contended", "result_process_exited", "result_queue_full",
+		"result_interrupted", "result_no_memory", "result_engine_unavailable",
+		"result_kernel_engine_refused", "result_pte_none", "result_folio_shared",
+		"result_anon_not_exclusive", "result_pte_bits_differ", "result_folio_state",
+		"result_vma_mlocked", "result_anon_not_supported", "result_folio_not_uptodate",
+		"result_folio_extra_refs", "queue_len", "queue_added", "queue_dedup",
+		"queue_dropped", "worker_collapsed", "worker_retries", "worker_lock_retries",
+		"worker_gave_up", "worker_refused", "worker_exited", "worker_wakeups",
+		"scan_found", "source_debugfs", "source_scan", "source_hook_khugepaged",
+		"source_hook_collapse_failed", "source_hook_uprobe", "queue_entry_size",
+		"uprobe_hooks_installed", "uprobe_ranges", "uprobe_split", "uprobe_restored",
+		"uprobe_kernel_recollapsed", "uprobe_enqueued",
+	};
+	char buf[8192], *line, *save = NULL;
+	size_t i = 0;
+	ssize_t n;
+
+	n = thp_read_file(THP_DEBUGFS "/stats", buf, sizeof(buf));
+	ASSERT_LT(0, n);
+	ASSERT_GT((ssize_t)sizeof(buf) - 1, n) TH_LOG("stats larger than the buffer");
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
+		size_t len = strcspn(line, " ");
+
+		ASSERT_GT(ARRAY_SIZE(names), i) TH_LOG("extra line '%s'", line);
+		EXPECT_TRUE(len == strlen(names[i]) && !strncmp(line, names[i], len))
+			TH_LOG("line %zu: '%s', expected '%s'", i + 1, line, names[i]);
+	}
+	EXPECT_EQ(ARRAY_SIZE(names), i);
+}
+
 TEST_HARNESS_MAIN
