@@ -52,6 +52,7 @@
 
 #include "compat.h"
 #include "ksyms.h"
+#include "pgtable.h"
 #include "request.h"
 
 enum thp_engine {
@@ -260,8 +261,7 @@ put:
 enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
 				  pmd_t pmdval, int *nr_mapped)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	spinlock_t *pml, *ptl = NULL;
+	struct thp_pte_lock l;
 	struct folio *folio;
 	pte_t *start_pte;
 	int nr = 0;
@@ -280,15 +280,10 @@ enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vm
 	}
 	if (pmd_none(pmdval))
 		goto out;
-	pml = pmd_lock(mm, pmd);
-	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
-	if (start_pte) {
-		thp_ptl_lock_nested(pml, ptl);
+	start_pte = thp_pte_lock(req, pmd, pmdval, &l);
+	if (start_pte)
 		thp_check_ptes(req, folio, start_pte, &nr);
-		thp_pte_unmap(start_pte);
-		thp_ptl_unlock_nested(pml, ptl);
-	}
-	spin_unlock(pml);
+	thp_pte_unlock(&l);
 out:
 	if (nr_mapped)
 		*nr_mapped = nr;
@@ -308,20 +303,18 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 				   pmd_t *pgt_pmd, int *nr_cleared, bool *dirty)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	spinlock_t *pml, *ptl = NULL;
-	pte_t *start_pte = NULL;
+	struct thp_pte_lock l;
 	unsigned long addr;
+	pte_t *start_pte;
 	int i, nr;
 
-	pml = pmd_lock(mm, pmd);
-	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
+	start_pte = thp_pte_lock(req, pmd, pmdval, &l);
 	if (!start_pte)
 		goto unlock;
-	thp_ptl_lock_nested(pml, ptl);
 
 	/* step 1: check all mapped PTEs are to the right huge page */
 	if (thp_check_ptes(req, folio, start_pte, &nr) != THP_SUCCEEDED)
-		goto unmap;
+		goto unlock;
 
 	/* step 2: clear the PTEs and their rmap; the flush comes in step 3 */
 	for (i = 0, addr = req->haddr; i < HPAGE_PMD_NR; i++, addr += PAGE_SIZE) {
@@ -339,11 +332,8 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 	/* step 3: retract the empty page table, flushing the TLB for the range */
 	*pgt_pmd = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
 	req->result = THP_SUCCEEDED;
-unmap:
-	thp_pte_unmap(start_pte);
-	thp_ptl_unlock_nested(pml, ptl);
 unlock:
-	spin_unlock(pml);
+	thp_pte_unlock(&l);
 	return req->result;
 }
 
@@ -384,7 +374,7 @@ static enum thp_result thp_collapse_locked(struct thp_req *req, struct vm_area_s
 	if (THP_COLLAPSE_MMAP_WRITE)
 		mmap_assert_write_locked(mm);
 	pmd = thp_req_walk(req, &pmdval);
-	if (!pmd || thp_collapse_pmd_state(req, pmdval) != THP_SUCCEEDED)
+	if (!pmd || thp_pmd_collapse_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;
 
 	if (thp_get_file_thp(req, vma, &folio) != THP_SUCCEEDED) {
@@ -434,23 +424,6 @@ out:
 }
 
 /**
- * thp_collapse_pmd_state() - what a collapse makes of the pmd it found
- * @req: the request
- * @pmdval: the pmd value
- *
- * Return: THP_SUCCEEDED when there is something to collapse (a PTE table, or
- * nothing at all), THP_ALREADY_PMD, or THP_PMD_CHANGED for a migration entry.
- */
-enum thp_result thp_collapse_pmd_state(struct thp_req *req, pmd_t pmdval)
-{
-	if (pmd_trans_huge(pmdval))
-		return thp_req_fail(req, THP_ALREADY_PMD, "pmd maps a huge page");
-	if (!pmd_none(pmdval) && !pmd_present(pmdval))
-		return thp_req_fail(req, THP_PMD_CHANGED, "pmd migration entry");
-	return THP_SUCCEEDED;
-}
-
-/**
  * thp_collapse_native() - collapse with the module's own engine
  * @req: a request holding the target mm
  *
@@ -483,19 +456,16 @@ static enum thp_result thp_collapse_native(struct thp_req *req)
 enum thp_result thp_collapse(struct thp_req *req)
 {
 	bool kernel = READ_ONCE(thp_engine) == THP_ENGINE_KERNEL;
-	int tries = 3;
+	int tries = 0;
 
 	if (!thp_feature_enabled(kernel ? FEAT_KERNEL : FEAT_NATIVE))
 		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "%s engine disabled, see features",
 				    kernel ? "kernel" : "native");
-	do {
-		req->result = THP_SUCCEEDED;
-		req->detail[0] = '\0';
+	while (thp_req_try(req, &tries)) {
 		if (kernel)
 			thp_collapse_kernel(req);
 		else
 			thp_collapse_native(req);
-	} while (thp_result_errno(req->result) == EAGAIN && !req->trylock && --tries &&
-		 !fatal_signal_pending(current));
+	}
 	return req->result;
 }

@@ -62,6 +62,7 @@
 
 #include "compat.h"
 #include "ksyms.h"
+#include "pgtable.h"
 #include "request.h"
 
 /* What the PTEs of the range say, gathered by thp_anon_check_ptes(). */
@@ -205,18 +206,15 @@ static enum thp_result thp_anon_check_folio(struct thp_req *req, struct vm_area_
 static enum thp_result thp_anon_first_folio(struct thp_req *req, pmd_t *pmd, pmd_t pmdval,
 					    struct folio **foliop)
 {
-	struct mm_struct *mm = req->mm;
-	spinlock_t *pml, *ptl = NULL;
 	struct folio *folio = NULL;
+	struct thp_pte_lock l;
 	pte_t *pte, ptent;
 
-	pml = pmd_lock(mm, pmd);
-	pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
+	pte = thp_pte_lock(req, pmd, pmdval, &l);
 	if (!pte) {
-		spin_unlock(pml);
+		thp_pte_unlock(&l);
 		return req->result;
 	}
-	thp_ptl_lock_nested(pml, ptl);
 	ptent = ptep_get(pte);
 	if (pte_none(ptent)) {
 		thp_req_fail(req, THP_PTE_NONE, "pte 0: none (zapped)");
@@ -237,9 +235,7 @@ static enum thp_result thp_anon_first_folio(struct thp_req *req, pmd_t *pmd, pmd
 			folio_get(folio);
 		}
 	}
-	thp_pte_unmap(pte);
-	thp_ptl_unlock_nested(pml, ptl);
-	spin_unlock(pml);
+	thp_pte_unlock(&l);
 	*foliop = folio;
 	return folio ? THP_SUCCEEDED : req->result;
 }
@@ -270,28 +266,21 @@ static enum thp_result thp_anon_check_vma(struct thp_req *req, struct vm_area_st
 enum thp_result thp_precheck_anon(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
 				  pmd_t pmdval)
 {
-	struct mm_struct *mm = req->mm;
-	spinlock_t *pml, *ptl = NULL;
 	struct thp_anon_bits bits;
+	struct thp_pte_lock l;
 	struct folio *folio;
 	pte_t *start_pte;
 
-	mmap_assert_locked(mm);
+	mmap_assert_locked(req->mm);
 	if (thp_anon_check_vma(req, vma) != THP_SUCCEEDED ||
 	    thp_anon_first_folio(req, pmd, pmdval, &folio) != THP_SUCCEEDED)
 		return req->result;
 	if (thp_anon_check_folio(req, vma, folio) != THP_SUCCEEDED)
 		goto put;
-	pml = pmd_lock(mm, pmd);
-	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
-	if (start_pte) {
-		thp_ptl_lock_nested(pml, ptl);
-		if (thp_anon_check_ptes(req, folio, start_pte, &bits) == THP_SUCCEEDED)
-			thp_anon_check_mapped(req, folio, 1);
-		thp_pte_unmap(start_pte);
-		thp_ptl_unlock_nested(pml, ptl);
-	}
-	spin_unlock(pml);
+	start_pte = thp_pte_lock(req, pmd, pmdval, &l);
+	if (start_pte && thp_anon_check_ptes(req, folio, start_pte, &bits) == THP_SUCCEEDED)
+		thp_anon_check_mapped(req, folio, 1);
+	thp_pte_unlock(&l);
 put:
 	folio_put(folio);
 	return req->result;
@@ -400,7 +389,7 @@ enum thp_result thp_collapse_anon_locked(struct thp_req *req, struct vm_area_str
 	if (thp_anon_check_vma(req, vma) != THP_SUCCEEDED)
 		return req->result;
 	pmd = thp_req_walk(req, &pmdval);
-	if (!pmd || thp_collapse_pmd_state(req, pmdval) != THP_SUCCEEDED)
+	if (!pmd || thp_pmd_collapse_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;
 	if (pmd_none(pmdval))
 		return thp_req_fail(req, THP_NOT_MAPPED, "nothing mapped in %lx-%lx",

@@ -27,6 +27,7 @@
 
 #include "compat.h"
 #include "ksyms.h"
+#include "pgtable.h"
 #include "request.h"
 
 static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
@@ -40,13 +41,13 @@ static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
 		return thp_req_fail(req, THP_ANON_UNSUPPORTED,
 				    "the kernel has no in-place anon collapse, use engine=native");
 	pmd = thp_req_walk(req, &pmdval);
-	if (!pmd || thp_collapse_pmd_state(req, pmdval) != THP_SUCCEEDED)
+	if (!pmd || thp_pmd_collapse_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;
 	if (thp_precheck_ptes(req, vma, pmd, pmdval, NULL) != THP_SUCCEEDED)
 		return req->result;
 
 	scan = thp_ksym_fn(collapse_pte_mapped_thp)(req->mm, req->haddr, true);
-	pmd = thp_req_find_pmd(req->mm, req->haddr);
+	pmd = thp_find_pmd(req->mm, req->haddr);
 	if (pmd && pmd_trans_huge(thp_pmd_read(pmd)))
 		return THP_SUCCEEDED;
 	return thp_req_fail(req, THP_KERNEL_REFUSED, "scan_result %d", scan);

@@ -89,12 +89,6 @@ static inline bool thp_kernel_collapse_ok(long scan_result)
 	return scan_result == 1 || scan_result == 4;
 }
 
-/* The pmd entry, read once. */
-static inline pmd_t thp_pmd_read(pmd_t *pmd)
-{
-	return READ_ONCE(*pmd);
-}
-
 /*
  * Map the PTE table under @pmd without locking it; *ptlp gets its lock.
  * 6.5+ can fail (returns NULL) when the pmd changed under us.

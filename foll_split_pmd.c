@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "ksyms.h"
+#include "pgtable.h"
 #include "request.h"
 
 #define THP_SPLIT_GUP_BATCH	32
@@ -80,25 +81,20 @@ static enum thp_result thp_populate_ptes(struct thp_req *req)
 static int thp_split_present_ptes(struct thp_req *req, pmd_t *pmd)
 {
 	pmd_t pmdval = thp_pmd_read(pmd);
-	spinlock_t *pml, *ptl = NULL;
+	struct thp_pte_lock l;
 	pte_t *start_pte;
-	int i, nr = 0;
+	int i, nr = -1;
 
 	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval))
 		return -1;
-	pml = pmd_lock(req->mm, pmd);
-	start_pte = thp_pte_map_same(req, pmd, pmdval, &ptl);
-	if (!start_pte) {
-		spin_unlock(pml);
-		return -1;
+	start_pte = thp_pte_lock(req, pmd, pmdval, &l);
+	if (start_pte) {
+		nr = 0;
+		for (i = 0; i < HPAGE_PMD_NR; i++)
+			if (pte_present(ptep_get(start_pte + i)))
+				nr++;
 	}
-	thp_ptl_lock_nested(pml, ptl);
-	for (i = 0; i < HPAGE_PMD_NR; i++)
-		if (pte_present(ptep_get(start_pte + i)))
-			nr++;
-	thp_pte_unmap(start_pte);
-	thp_ptl_unlock_nested(pml, ptl);
-	spin_unlock(pml);
+	thp_pte_unlock(&l);
 	return nr;
 }
 
@@ -151,16 +147,12 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
  */
 enum thp_result thp_split(struct thp_req *req)
 {
-	int tries = 3;
+	int tries = 0;
 
 	if (!thp_feature_enabled(FEAT_SPLIT))
 		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
 	/* a racing fault that mapped the PMD again: try again, a few times */
-	do {
-		req->result = THP_SUCCEEDED;
-		req->detail[0] = '\0';
+	while (thp_req_try(req, &tries))
 		thp_req_with_vma(req, false, thp_split_locked);
-	} while (thp_result_errno(req->result) == EAGAIN && --tries &&
-		 !fatal_signal_pending(current));
 	return req->result;
 }

@@ -181,11 +181,6 @@ static struct thp_entry *thp_queue_first(void)
 	return first;
 }
 
-static u32 thp_entry_key(struct mm_struct *mm, unsigned long haddr)
-{
-	return hash_long((unsigned long)mm ^ haddr, 32);
-}
-
 static struct thp_slot *thp_slot_find(struct mm_struct *mm)
 {
 	struct thp_slot *slot;
@@ -202,7 +197,7 @@ static struct thp_entry *thp_entry_find(struct mm_struct *mm, unsigned long hadd
 	struct thp_entry *e;
 
 	lockdep_assert_held(&thp_queue_lock);
-	hash_for_each_possible(thp_entry_hash, e, hash, thp_entry_key(mm, haddr))
+	hash_for_each_possible(thp_entry_hash, e, hash, thp_range_key(mm, haddr))
 		if (e->slot->mm == mm && e->haddr == haddr)
 			return e;
 	return NULL;
@@ -264,7 +259,7 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 	e->haddr = haddr;
 	e->source = source;
 	e->last = THP_SUCCEEDED;
-	hash_add(thp_entry_hash, &e->hash, thp_entry_key(mm, haddr));
+	hash_add(thp_entry_hash, &e->hash, thp_range_key(mm, haddr));
 	thp_entry_wait(e, THP_WAIT_NEW, READ_ONCE(queue_delay_ms));
 	thp_stat_inc(THP_STAT_QUEUE_LEN);
 	thp_stat_inc(THP_STAT_QUEUE_ADDED);

@@ -23,36 +23,29 @@
 #include "ksyms.h"
 #include "request.h"
 
-static const struct {
-	const char *name;
-	int err;
-} thp_results[THP_NR_RESULTS] = {
-#define THP_RESULT(id, nm, errno_val) \
-	[THP_##id] = { .name = nm, .err = errno_val },
-#include "results_list.h"
-#undef THP_RESULT
-};
-
 /**
- * thp_result_name() - the name of a result, as debugfs shows it
- * @r: the result
+ * thp_req_try() - start a try of a request, or say it is over
+ * @req: the request
+ * @tries: the caller's count of tries, 0 before the first
  *
- * Return: a static string.
- */
-const char *thp_result_name(enum thp_result r)
-{
-	return r < THP_NR_RESULTS ? thp_results[r].name : "?";
-}
-
-/**
- * thp_result_errno() - the errno a write returns for a result
- * @r: the result
+ * A transient failure (EAGAIN: a racing fault, a folio changing under us)
+ * is tried again, THP_REQ_TRIES times in all, unless the request only tries
+ * locks (the retry worker backs off instead) or a fatal signal is pending.
+ * Usage: "int tries = 0; while (thp_req_try(req, &tries)) mechanism(req);".
  *
- * Return: 0 for success, else a positive errno.
+ * Context: process context.
+ * Return: true, with req->result and req->detail reset, when a try is to
+ * run; false when req->result is final.
  */
-int thp_result_errno(enum thp_result r)
+bool thp_req_try(struct thp_req *req, int *tries)
 {
-	return r < THP_NR_RESULTS ? thp_results[r].err : EINVAL;
+	if (*tries && (thp_result_errno(req->result) != EAGAIN || req->trylock ||
+		       *tries >= THP_REQ_TRIES || fatal_signal_pending(current)))
+		return false;
+	(*tries)++;
+	req->result = THP_SUCCEEDED;
+	req->detail[0] = '\0';
+	return true;
 }
 
 /**
@@ -287,35 +280,6 @@ enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vm
 }
 
 /**
- * thp_req_find_pmd() - walk to the PMD entry of an address
- * @mm: the mm
- * @haddr: a PMD-aligned address
- *
- * Context: mmap lock held, so upper levels cannot be freed under us.
- * Return: the PMD entry pointer, or NULL when an upper level is missing.
- */
-pmd_t *thp_req_find_pmd(struct mm_struct *mm, unsigned long haddr)
-{
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
-	pud_t pude;
-
-	mmap_assert_locked(mm);
-	pgd = pgd_offset(mm, haddr);
-	if (pgd_none(*pgd) || pgd_bad(*pgd))
-		return NULL;
-	p4d = p4d_offset(pgd, haddr);
-	if (p4d_none(*p4d) || p4d_bad(*p4d))
-		return NULL;
-	pud = pud_offset(p4d, haddr);
-	pude = READ_ONCE(*pud);
-	if (pud_none(pude) || !pud_present(pude) || pud_leaf(pude) || pud_bad(pude))
-		return NULL;
-	return pmd_offset(pud, haddr);
-}
-
-/**
  * thp_req_run() - run one mechanism on a parsed request
  * @req: the request
  * @fn: thp_split() or thp_collapse()
@@ -369,47 +333,4 @@ enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
 	else
 		mmap_read_unlock(mm);
 	return req->result;
-}
-
-/**
- * thp_req_walk() - find the pmd of the request's range and read it once
- * @req: a request whose mm is locked
- * @pmdval: the pmd value read, on success
- *
- * Context: mmap lock held.
- * Return: the pmd entry, or NULL with req->result THP_NOT_MAPPED.
- */
-pmd_t *thp_req_walk(struct thp_req *req, pmd_t *pmdval)
-{
-	pmd_t *pmd = thp_req_find_pmd(req->mm, req->haddr);
-
-	if (!pmd) {
-		thp_req_fail(req, THP_NOT_MAPPED, "no page table at %lx", req->haddr);
-		return NULL;
-	}
-	*pmdval = READ_ONCE(*pmd);
-	return pmd;
-}
-
-/**
- * thp_pte_map_same() - map the range's PTE table if the pmd did not change
- * @req: the request
- * @pmd: the pmd of req->haddr
- * @pmdval: the value it held when it was read without the lock
- * @ptlp: set to the PTE table's lock (not taken)
- *
- * Context: the pmd lock held.
- * Return: the first PTE of the range, mapped (thp_pte_unmap() it), or NULL
- * with req->result THP_PMD_CHANGED.
- */
-pte_t *thp_pte_map_same(struct thp_req *req, pmd_t *pmd, pmd_t pmdval, spinlock_t **ptlp)
-{
-	pte_t *pte = NULL;
-
-	lockdep_assert_held(pmd_lockptr(req->mm, pmd));
-	if (pmd_same(thp_pmd_read(pmd), pmdval))
-		pte = thp_pte_map_nolock(req->mm, pmd, req->haddr, ptlp);
-	if (!pte)
-		thp_req_fail(req, THP_PMD_CHANGED, "pmd changed before locking");
-	return pte;
 }

@@ -5,12 +5,14 @@
 #ifndef THP_REQUEST_H
 #define THP_REQUEST_H
 
+#include <linux/hash.h>
 #include <linux/mm_types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include "results.h"
 
 #define THP_REQ_MAX_INPUT	255
+#define THP_REQ_TRIES		3
 #define THP_REQ_DETAIL_LEN	96
 
 /**
@@ -46,7 +48,13 @@ void thp_req_put_mm(struct thp_req *req);
 enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vma);
 enum thp_result thp_req_fail(struct thp_req *req, enum thp_result r, const char *fmt, ...)
 	__printf(3, 4);
-pmd_t *thp_req_find_pmd(struct mm_struct *mm, unsigned long haddr);
+bool thp_req_try(struct thp_req *req, int *tries);
+
+/* The hash key of one PMD range of one mm (the queue's and the uprobes' tables). */
+static inline u32 thp_range_key(struct mm_struct *mm, unsigned long haddr)
+{
+	return hash_long((unsigned long)mm ^ haddr, 32);
+}
 
 /* collapse_kernel.c, foll_split_pmd.c */
 enum thp_result thp_collapse_kernel(struct thp_req *req);
@@ -66,36 +74,8 @@ enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vm
 enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
 				 enum thp_result (*fn)(struct thp_req *req,
 						       struct vm_area_struct *vma));
-pmd_t *thp_req_walk(struct thp_req *req, pmd_t *pmdval);
-enum thp_result thp_collapse_pmd_state(struct thp_req *req, pmd_t pmdval);
 
 /* request.c: get the mm, run one mechanism, put the mm */
 enum thp_result thp_req_run(struct thp_req *req, enum thp_result (*fn)(struct thp_req *req));
-
-/*
- * The PTE table lock nests inside the pmd lock when split PTE locks make
- * them two locks (upstream: spin_lock_nested(ptl, SINGLE_DEPTH_NESTING));
- * otherwise it is the same lock and already held. Wrapped so that sparse
- * sees one context taken and released either way.
- */
-static inline void thp_ptl_lock_nested(spinlock_t *pml, spinlock_t *ptl)
-	__acquires(ptl)
-{
-	if (ptl != pml)
-		spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
-	else
-		__acquire(ptl);
-}
-
-static inline void thp_ptl_unlock_nested(spinlock_t *pml, spinlock_t *ptl)
-	__releases(ptl)
-{
-	if (ptl != pml)
-		spin_unlock(ptl);
-	else
-		__release(ptl);
-}
-
-pte_t *thp_pte_map_same(struct thp_req *req, pmd_t *pmd, pmd_t pmdval, spinlock_t **ptlp);
 
 #endif /* THP_REQUEST_H */

@@ -91,6 +91,7 @@
 #include "hooks.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
+#include "request.h"
 #include "stats.h"
 #include "thp_uprobe.h"
 
@@ -190,17 +191,12 @@ static void thp_up_assert_locked(void)
 		WARN_ON_ONCE(!arch_spin_is_locked(&thp_up_lock));
 }
 
-static u32 thp_up_key(struct mm_struct *mm, unsigned long haddr)
-{
-	return hash_long((unsigned long)mm ^ haddr, 32);
-}
-
 static struct thp_up_range *thp_up_find(struct mm_struct *mm, unsigned long haddr)
 {
 	struct thp_up_range *r;
 
 	thp_up_assert_locked();
-	hash_for_each_possible(thp_up_hash, r, hash, thp_up_key(mm, haddr))
+	hash_for_each_possible(thp_up_hash, r, hash, thp_range_key(mm, haddr))
 		if (r->mm == mm && r->haddr == haddr)
 			return r;
 	return NULL;
@@ -322,7 +318,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 		r->haddr = haddr;
 		r->pid = thp_hook_mm_pid(c->mm);
 		mmgrab(c->mm);
-		hash_add(thp_up_hash, &r->hash, thp_up_key(c->mm, haddr));
+		hash_add(thp_up_hash, &r->hash, thp_range_key(c->mm, haddr));
 		hash_add(thp_up_mm_hash, &r->mm_hash, (unsigned long)c->mm);
 		thp_stat_inc(THP_STAT_UPROBE_RANGES);
 		thp_stat_inc(THP_STAT_UPROBE_SPLIT);
