@@ -25,8 +25,8 @@
  * Locking, as khugepaged's collapse_huge_page() on both kernels:
  *
  *   mmap_lock write          no fault (6.1), no fork, no VMA change, no
- *                            MADV_DONTNEED; 6.12 asks the caller to retry
- *                            with the write lock (want_mmap_write)
+ *                            MADV_DONTNEED; collapse.c takes it for
+ *                            anonymous ranges on every kernel
  *     vma_start_write()      6.12: page faults under the per-VMA lock wait
  *     folio lock             no migration, reclaim or split of the folio
  *       anon_vma write       no rmap walker inside the range
@@ -61,6 +61,7 @@
 #include <linux/swapops.h>
 
 #include "compat.h"
+#include "collapse_anon.h"
 #include "ksyms.h"
 #include "pgtable.h"
 #include "request.h"
@@ -251,19 +252,19 @@ static enum thp_result thp_anon_check_vma(struct thp_req *req, struct vm_area_st
 }
 
 /**
- * thp_precheck_anon() - read-only check of an anonymous range
+ * thp_anon_precheck() - read-only check of an anonymous range
  * @req: the request
  * @vma: the anonymous VMA, checked by thp_req_check_vma()
  * @pmd: the pmd of the range
  * @pmdval: its value, a PTE table
  *
- * The checks of thp_collapse_anon_locked() without the detach, so the
+ * The checks of thp_anon_collapse_locked() without the detach, so the
  * reference count can still change right after. Used by "scan".
  *
  * Context: mmap lock held (read is enough); may sleep.
  * Return: THP_SUCCEEDED when the range looks collapsible, else the refusal.
  */
-enum thp_result thp_precheck_anon(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
+enum thp_result thp_anon_precheck(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
 				  pmd_t pmdval)
 {
 	struct thp_anon_bits bits;
@@ -361,17 +362,17 @@ unmap:
 }
 
 /**
- * thp_collapse_anon_locked() - collapse an anonymous range in place
+ * thp_anon_collapse_locked() - collapse an anonymous range in place
  * @req: the request
  * @vma: the anonymous VMA, checked by thp_req_check_vma()
  *
  * See the top of this file for what is collapsed and how.
  *
- * Context: mmap lock held for write; with the read lock it only sets
- * req->want_mmap_write and returns, for the caller to come back.
+ * Context: mmap lock held for write (collapse.c takes it for anonymous
+ * ranges when the anon-inplace feature is on; without it, this refuses).
  * Return: THP_SUCCEEDED or the refusal.
  */
-enum thp_result thp_collapse_anon_locked(struct thp_req *req, struct vm_area_struct *vma)
+enum thp_result thp_anon_collapse_locked(struct thp_req *req, struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = req->mm;
 	struct mmu_notifier_range range;
@@ -381,10 +382,6 @@ enum thp_result thp_collapse_anon_locked(struct thp_req *req, struct vm_area_str
 	if (!thp_feature_enabled(FEAT_ANON))
 		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE,
 				    "anon-inplace disabled, see features");
-	if (!req->mmap_write) {
-		req->want_mmap_write = true;
-		return thp_req_fail(req, THP_LOCK_CONTENDED, "anonymous range: mmap write lock");
-	}
 	mmap_assert_write_locked(mm);
 	if (thp_anon_check_vma(req, vma) != THP_SUCCEEDED)
 		return req->result;

@@ -26,16 +26,30 @@
 #include <linux/pagemap.h>
 
 #include "compat.h"
+#include "collapse_file.h"
+#include "collapse_kernel.h"
 #include "ksyms.h"
 #include "pgtable.h"
 #include "request.h"
 
-static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
-						  struct vm_area_struct *vma)
+/**
+ * thp_kernel_collapse_locked() - collapse through the kernel's collapse_pte_mapped_thp()
+ * @req: the request
+ * @vma: the VMA, checked by thp_req_check_vma()
+ *
+ * Context: mmap lock held as the kernel's function needs it (6.1: write,
+ * 6.12: read), taken by collapse.c; may sleep.
+ * Return: THP_SUCCEEDED or the refusal.
+ */
+enum thp_result thp_kernel_collapse_locked(struct thp_req *req, struct vm_area_struct *vma)
 {
 	pmd_t *pmd, pmdval;
 	int scan;
 
+	if (THP_COLLAPSE_MMAP_WRITE)
+		mmap_assert_write_locked(req->mm);
+	else
+		mmap_assert_locked(req->mm);
 	/* the kernel copies anonymous THPs (MADV_COLLAPSE); it has no in-place path */
 	if (vma_is_anonymous(vma))
 		return thp_req_fail(req, THP_ANON_UNSUPPORTED,
@@ -43,7 +57,7 @@ static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
 	pmd = thp_req_walk(req, &pmdval);
 	if (!pmd || thp_pmd_collapse_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;
-	if (thp_precheck_ptes(req, vma, pmd, pmdval, NULL) != THP_SUCCEEDED)
+	if (thp_file_precheck(req, vma, pmd, pmdval, NULL) != THP_SUCCEEDED)
 		return req->result;
 
 	scan = thp_ksym_fn(collapse_pte_mapped_thp)(req->mm, req->haddr, true);
@@ -51,16 +65,4 @@ static enum thp_result thp_collapse_kernel_locked(struct thp_req *req,
 	if (pmd && pmd_trans_huge(thp_pmd_read(pmd)))
 		return THP_SUCCEEDED;
 	return thp_req_fail(req, THP_KERNEL_REFUSED, "scan_result %d", scan);
-}
-
-/**
- * thp_collapse_kernel() - collapse through the kernel's collapse_pte_mapped_thp()
- * @req: a request holding the target mm
- *
- * Context: process context, may sleep; takes the mmap lock itself.
- * Return: the result, also stored in req->result.
- */
-enum thp_result thp_collapse_kernel(struct thp_req *req)
-{
-	return thp_req_with_vma(req, THP_COLLAPSE_MMAP_WRITE, thp_collapse_kernel_locked);
 }

@@ -14,9 +14,12 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "collapse.h"
 #include "control.h"
+#include "foll_split_pmd.h"
 #include "hooks.h"
 #include "khugepaged_retry.h"
+#include "ksyms.h"
 #include "stats.h"
 
 const struct thp_req_op thp_op_split = { "split", thp_req_parse, thp_split, true, true };
@@ -34,6 +37,20 @@ static const struct thp_req_op * const thp_ops[] = {
  * racing each other on one range. Taken interruptibly.
  */
 static DEFINE_MUTEX(thp_request_mutex);
+
+/* Run a parsed request on its target's mm. */
+static void thp_control_exec(const struct thp_req_op *op, struct thp_req *req)
+{
+	req->result = THP_SUCCEEDED;
+	if (!thp_feature_enabled(FEAT_CORE)) {
+		thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "core disabled, see features");
+		return;
+	}
+	if (thp_req_get_mm(req) != THP_SUCCEEDED)
+		return;
+	op->run(req);
+	thp_req_put_mm(req);
+}
 
 /**
  * thp_op_find() - the request of a verb
@@ -72,7 +89,7 @@ int thp_control_run(const struct thp_req_op *op, struct thp_req *req, const char
 				return -EINTR;
 			thp_hooks_self(true);
 		}
-		thp_req_run(req, op->run);
+		thp_control_exec(op, req);
 		if (op->serialize) {
 			thp_hooks_self(false);
 			mutex_unlock(&thp_request_mutex);

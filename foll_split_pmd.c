@@ -28,6 +28,7 @@
 #include <linux/sched/signal.h>
 
 #include "compat.h"
+#include "foll_split_pmd.h"
 #include "ksyms.h"
 #include "pgtable.h"
 #include "request.h"
@@ -147,12 +148,16 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
  */
 enum thp_result thp_split(struct thp_req *req)
 {
+	struct vm_area_struct *vma;
 	int tries = 0;
 
 	if (!thp_feature_enabled(FEAT_SPLIT))
 		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
 	/* a racing fault that mapped the PMD again: try again, a few times */
-	while (thp_req_try(req, &tries))
-		thp_req_with_vma(req, false, thp_split_locked);
+	while (thp_req_try(req, &tries)) {
+		if (thp_req_lock_vma(req, false, &vma) == THP_SUCCEEDED)
+			thp_split_locked(req, vma);
+		thp_req_unlock(req);
+	}
 	return req->result;
 }

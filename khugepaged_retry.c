@@ -66,6 +66,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 
+#include "collapse.h"
 #include "khugepaged_retry.h"
 #include "request.h"
 #include "stats.h"
@@ -658,7 +659,7 @@ static int thp_scan_pmd(struct thp_req *req, struct vm_area_struct *vma, unsigne
 	/* only a PTE table can hold a pte-mapped THP */
 	if (pmd_none(pmdval) || pmd_trans_huge(pmdval) || !pmd_present(pmdval))
 		return 0;
-	if (thp_precheck_ptes(&r, vma, pmd, pmdval, &nr) != THP_SUCCEEDED || !nr)
+	if (thp_collapse_precheck(&r, vma, pmd, pmdval, &nr) != THP_SUCCEEDED || !nr)
 		return 0;
 	thp_stat_inc(THP_STAT_SCAN_FOUND);
 	return thp_queue_add(req->mm, haddr, req->pid, SRC_SCAN, GFP_KERNEL) == -ENOMEM ?
@@ -709,7 +710,7 @@ static bool thp_scan_breathe(struct mm_struct *mm)
  * A pte-mapped THP is a PMD range of an eligible file VMA whose PTE table
  * maps, in order, subpages of the one PMD-size page-cache THP at that offset
  * (at least one PTE present), or of a private anonymous VMA whose PTE table
- * passes thp_precheck_anon(). PMD-mapped ranges and anything that is not a
+ * passes thp_anon_precheck(). PMD-mapped ranges and anything that is not a
  * THP are left alone.
  *
  * The walk goes down the page tables level by level and skips empty upper
@@ -767,11 +768,6 @@ enum thp_result thp_scan(struct thp_req *req)
 	return req->result;
 }
 
-static enum thp_result thp_queue_check(struct thp_req *req, struct vm_area_struct *vma)
-{
-	return THP_SUCCEEDED;
-}
-
 /**
  * thp_queue_request() - debugfs "queue": check a PID:ADDR and enqueue it
  * @req: a request holding the target mm
@@ -780,14 +776,18 @@ static enum thp_result thp_queue_check(struct thp_req *req, struct vm_area_struc
  * itself is looked at by the worker.
  *
  * Context: process context, may sleep.
- * Return: the result; THP_NO_MEMORY also when the queue is full (-ENOSPC is
- * returned by the caller, see thp_queue_add()).
+ * Return: the result: THP_QUEUE_FULL past queue_cap (ENOSPC),
+ * THP_NO_MEMORY when no entry could be allocated.
  */
 enum thp_result thp_queue_request(struct thp_req *req)
 {
+	struct vm_area_struct *vma;
 	int ret;
 
-	if (thp_req_with_vma(req, false, thp_queue_check) != THP_SUCCEEDED)
+	/* the VMA rules now; the range itself is the worker's to look at */
+	thp_req_lock_vma(req, false, &vma);
+	thp_req_unlock(req);
+	if (req->result != THP_SUCCEEDED)
 		return req->result;
 	ret = thp_queue_add(req->mm, req->addr, req->pid, SRC_DEBUGFS, GFP_KERNEL);
 	if (ret == -ENOSPC)

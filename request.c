@@ -280,57 +280,52 @@ enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vm
 }
 
 /**
- * thp_req_run() - run one mechanism on a parsed request
- * @req: the request
- * @fn: thp_split() or thp_collapse()
- *
- * Context: process context, may sleep.
- * Return: the result, also in req->result.
- */
-enum thp_result thp_req_run(struct thp_req *req, enum thp_result (*fn)(struct thp_req *req))
-{
-	req->result = THP_SUCCEEDED;
-	if (!thp_feature_enabled(FEAT_CORE))
-		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "core disabled, see features");
-	if (thp_req_get_mm(req) != THP_SUCCEEDED)
-		return req->result;
-	fn(req);
-	thp_req_put_mm(req);
-	return req->result;
-}
-
-/**
- * thp_req_with_vma() - run @fn on the checked VMA at req->addr, mmap-locked
+ * thp_req_lock_vma() - lock the target mm and find the request's VMA
  * @req: a request holding the target mm
  * @write: take the mmap lock for write (else read)
- * @fn: what to do; called with the lock held and a VMA that passed
- *      thp_req_check_vma()
+ * @vmap: the VMA at req->addr, checked by thp_req_check_vma(), or NULL
+ *
+ * With req->trylock the lock is only tried (THP_LOCK_CONTENDED when it is
+ * taken); otherwise waited for, killably. On success and on a refusal of
+ * the VMA the lock is held: thp_req_unlock() in every case.
  *
  * Context: process context, may sleep.
- * Return: the result, also in req->result.
+ * Return: THP_SUCCEEDED with *vmap set, or the refusal (also in req->result).
  */
-enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
-				 enum thp_result (*fn)(struct thp_req *req,
-						       struct vm_area_struct *vma))
+enum thp_result thp_req_lock_vma(struct thp_req *req, bool write, struct vm_area_struct **vmap)
 {
 	struct mm_struct *mm = req->mm;
 	struct vm_area_struct *vma;
 
+	*vmap = NULL;
 	if (req->trylock) {
 		if (!thp_mmap_trylock(mm, write))
 			return thp_req_fail(req, THP_LOCK_CONTENDED, "mmap_lock held");
 	} else if (write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm)) {
 		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
 	}
+	req->mmap_locked = true;
 	req->mmap_write = write;
 	vma = vma_lookup(mm, req->addr);
 	if (!vma)
-		thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
-	else if (thp_req_check_vma(req, vma) == THP_SUCCEEDED)
-		fn(req, vma);
-	if (write)
-		mmap_write_unlock(mm);
+		return thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);
+	if (thp_req_check_vma(req, vma) != THP_SUCCEEDED)
+		return req->result;
+	*vmap = vma;
+	return THP_SUCCEEDED;
+}
+
+/**
+ * thp_req_unlock() - drop the mmap lock thp_req_lock_vma() took, if it did
+ * @req: the request
+ */
+void thp_req_unlock(struct thp_req *req)
+{
+	if (!req->mmap_locked)
+		return;
+	if (req->mmap_write)
+		mmap_write_unlock(req->mm);
 	else
-		mmap_read_unlock(mm);
-	return req->result;
+		mmap_read_unlock(req->mm);
+	req->mmap_locked = false;
 }

@@ -23,16 +23,15 @@
  * @mm: the target mm, held with mmget() between thp_req_get_mm() and
  *      thp_req_put_mm()
  * @trylock: do not wait for the mmap lock (the retry worker backs off instead)
- * @mmap_write: thp_req_with_vma() holds the mmap lock for write
- * @want_mmap_write: set by a mechanism that found it needs the write lock
- *                   where it was given the read lock; the caller runs it again
+ * @mmap_locked: thp_req_lock_vma() holds the mmap lock
+ * @mmap_write: ... for write
  * @result: the outcome
  * @detail: free text that explains a refusal ("pte 5: anon page")
  */
 struct thp_req {
 	bool trylock;
+	bool mmap_locked;
 	bool mmap_write;
-	bool want_mmap_write;
 	pid_t pid;
 	unsigned long addr;
 	unsigned long haddr;
@@ -56,26 +55,7 @@ static inline u32 thp_range_key(struct mm_struct *mm, unsigned long haddr)
 	return hash_long((unsigned long)mm ^ haddr, 32);
 }
 
-/* collapse_kernel.c, foll_split_pmd.c */
-enum thp_result thp_collapse_kernel(struct thp_req *req);
-enum thp_result thp_split(struct thp_req *req);
-
-/* collapse.c: the engine= parameter, and the checks both engines share */
-enum thp_result thp_collapse(struct thp_req *req);
-
-/* collapse_anon.c: in-place collapse of anonymous THPs (native engine) */
-enum thp_result thp_collapse_anon_locked(struct thp_req *req, struct vm_area_struct *vma);
-enum thp_result thp_precheck_anon(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
-				  pmd_t pmdval);
-enum thp_result thp_precheck_ptes(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
-				  pmd_t pmdval, int *nr_mapped);
-
-/* request.c: lock the mm, find and check the VMA, run @fn, unlock */
-enum thp_result thp_req_with_vma(struct thp_req *req, bool write,
-				 enum thp_result (*fn)(struct thp_req *req,
-						       struct vm_area_struct *vma));
-
-/* request.c: get the mm, run one mechanism, put the mm */
-enum thp_result thp_req_run(struct thp_req *req, enum thp_result (*fn)(struct thp_req *req));
+enum thp_result thp_req_lock_vma(struct thp_req *req, bool write, struct vm_area_struct **vmap);
+void thp_req_unlock(struct thp_req *req);
 
 #endif /* THP_REQUEST_H */

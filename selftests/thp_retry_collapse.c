@@ -36,7 +36,6 @@
  * the warning about the harness's own variable is silenced.
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -45,10 +44,9 @@
 
 #include "kselftest_harness.h"
 #include "thp_retry_util.h"
+#include "thp_retry_req.h"
 
 #define MAX_KIDS	4
-#define COW_PAGE	7	/* the page written through MAP_PRIVATE */
-#define COW_OFF		100	/* the byte written in it */
 
 FIXTURE(thp)
 {
@@ -138,36 +136,7 @@ static int huge_file(struct __test_metadata *_metadata, FIXTURE_DATA(thp) *self,
 	return fd;
 }
 
-static char *map_pmd(struct __test_metadata *_metadata, FIXTURE_DATA(thp) *self, size_t len,
-		     int prot, int flags, int fd, off_t off)
-{
-	char *p = thp_map_aligned(len, self->pmd, prot, flags, fd, off);
-
-	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap %zu bytes: %s", len, strerror(errno));
-	return p;
-}
-
-#define MAP(len, prot, flags, fd, off)	map_pmd(_metadata, self, len, prot, flags, fd, off)
-#define RW				(PROT_READ | PROT_WRITE)
-
-/* @req for a log line: control characters escaped. */
-static const char *esc(const char *req, size_t len, char *out, size_t size)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 5 < size; i++) {
-		unsigned char c = req[i];
-
-		if (c >= 0x20 && c < 0x7f)
-			out[o++] = c;
-		else
-			o += snprintf(out + o, size - o, "\\x%02x", c);
-	}
-	if (i < len && o + 4 < size)
-		o += snprintf(out + o, size - o, "...");
-	out[o] = '\0';
-	return out;
-}
+#define MAP(len, prot, flags, fd, off)	map_pmd(_metadata, self->pmd, len, prot, flags, fd, off)
 
 /*
  * One request: the write must fail with @err (0: succeed), and if @w1 is
@@ -180,13 +149,13 @@ static void req_raw(struct __test_metadata *_metadata, int line, const char *fil
 	int ret = thp_request_raw(file, req, len, res, sizeof(res));
 
 	ASSERT_EQ(-err, ret) TH_LOG("line %d: %s '%s': %s, expected %s; result '%s'", line, file,
-				    esc(req, len, shown, sizeof(shown)), strerror(-ret),
+				    thp_esc(req, len, shown, sizeof(shown)), strerror(-ret),
 				    strerror(err), res);
 	if (!w1)
 		return;
 	ASSERT_TRUE(thp_result_is(res, w1) || (w2 && thp_result_is(res, w2)))
 		TH_LOG("line %d: %s '%s': result '%s', expected %s%s%s", line, file,
-		       esc(req, len, shown, sizeof(shown)), res, w1, w2 ? " or " : "",
+		       thp_esc(req, len, shown, sizeof(shown)), res, w1, w2 ? " or " : "",
 		       w2 ? w2 : "");
 }
 
@@ -229,17 +198,6 @@ static uint64_t state(struct __test_metadata *_metadata, int line, FIXTURE_DATA(
 }
 
 #define STATE(pid, addr, kb, head)	state(_metadata, __LINE__, self, pid, addr, kb, head)
-
-static void data(struct __test_metadata *_metadata, int line, const void *p, size_t len,
-		 uint64_t off, unsigned int gen)
-{
-	long bad = thp_verify(p, len, off, gen);
-
-	ASSERT_EQ(-1, bad) TH_LOG("line %d: wrong data at file offset %#llx (generation %u)",
-				  line, (unsigned long long)(off + bad), gen);
-}
-
-#define DATA(p, len, off, gen)	data(_metadata, __LINE__, p, len, off, gen)
 
 /* The file itself (pread, no mapping) holds generation @gen. */
 static void file_data(struct __test_metadata *_metadata, int line, int fd, size_t len,
@@ -399,12 +357,11 @@ static char *private_copy(struct __test_metadata *_metadata, FIXTURE_DATA(thp) *
 
 TEST_F(thp, ebusy_private_copy)
 {
-	size_t pmd = self->pmd, ps = self->ps, i, after = (COW_PAGE + 1) * ps;
+	size_t pmd = self->pmd, i;
 	pid_t me = getpid();
 	int fd = huge_file(_metadata, self, pmd);
-	char *s = MAP(pmd, RW, MAP_SHARED, fd, 0), *q, *want;
+	char *s = MAP(pmd, RW, MAP_SHARED, fd, 0), *q;
 	uint64_t head, *pm;
-	bool same;
 
 	thp_fill(s, pmd, 0, 0);
 	q = private_copy(_metadata, self, fd, &head);
@@ -430,16 +387,7 @@ TEST_F(thp, ebusy_private_copy)
 	free(pm);
 
 	/* the private byte stays; everything else is the file's */
-	want = malloc(ps);
-	ASSERT_NE(NULL, want);
-	thp_fill(want, ps, COW_PAGE * ps, 0);
-	want[COW_OFF] ^= 0xff;
-	same = !memcmp(q + COW_PAGE * ps, want, ps);
-	free(want);
-	ASSERT_TRUE(same) TH_LOG("page %d lost its private contents", COW_PAGE);
-	DATA(q, COW_PAGE * ps, 0, 0);
-	DATA(q + after, pmd - after, after, 0);
-	DATA(s, pmd, 0, 0);
+	COW_KEPT(q, s, pmd);
 	FILE_DATA(fd, pmd, 0, 0);
 	STATE(me, s, self->kb, head);
 }
@@ -653,35 +601,21 @@ TEST_F(thp, efault_or_einval_kernel_address)
 }
 
 /*
- * In a child: open both files as root, drop to nobody, then ask for
- * @target's range and for pid 1's. Returns 0 or the step that went wrong.
+ * In a child, as nobody: split and collapse @target's range, then pid 1's.
+ * Returns 0 or the step that went wrong.
  */
 static int unprivileged_requests(pid_t target, const void *addr)
 {
-	static const char *const files[] = { "split", "collapse" };
-	char path[128], r[64], res[256];
-	int fds[4], i, ret;
+	struct thp_unpriv_req r[4];
+	int i;
 
 	for (i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), THP_DEBUGFS "/%s", files[i % 2]);
-		fds[i] = open(path, O_RDWR | O_CLOEXEC);
-		if (fds[i] < 0)
-			return 10 + i;
-	}
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-	    setresuid(65534, 65534, 65534))
-		return 20;
-	for (i = 0; i < 4; i++) {
-		snprintf(r, sizeof(r), "%d:0x%lx", i < 2 ? target : 1,
+		r[i].file = i % 2 ? "collapse" : "split";
+		r[i].result = true;
+		snprintf(r[i].req, sizeof(r[i].req), "%d:0x%lx", i < 2 ? target : 1,
 			 i < 2 ? (unsigned long)addr : 0x400000UL);
-		ret = thp_request_fd(fds[i], r, strlen(r), res, sizeof(res));
-		if (ret != -EPERM || !thp_result_is(res, "no_ptrace_access")) {
-			fprintf(stderr, "# uid 65534: %s '%s': %s, result '%s'\n", files[i % 2], r,
-				strerror(-ret), res);
-			return 30 + i;
-		}
 	}
-	return 0;
+	return thp_unprivileged_requests(r, 4);
 }
 
 TEST_F(thp, eperm_without_ptrace_access)
@@ -705,19 +639,9 @@ TEST_F(thp, eperm_without_ptrace_access)
 	REQ("collapse", me, p, 0, "succeeded", NULL);
 }
 
-struct bad_req {
-	const char *s;
-	size_t len;
-};
-
-#define BAD(x)	{ x, sizeof(x) - 1 }
-
+/* Malformed for "split" and "collapse" besides thp_bad_pid_addr[]. */
 static const struct bad_req malformed[] = {
-	BAD(""), BAD("\n"), BAD("1"), BAD("1:"), BAD(":0x1000"), BAD("1:0x"), BAD("1:0xg"),
-	BAD("-1:0x1000"), BAD("+1:0x1000"), BAD("1:-4096"), BAD("1 :0x1000"), BAD("1: 0x1000"),
-	BAD("1:0x1000 "), BAD("1:0x1000\n\n"), BAD("1:0x1000:5"), BAD("1:0x1000x"),
-	BAD("99999999999999999999:0x1000"), BAD("1:0x1ffffffffffffffffff"),
-	BAD("1:99999999999999999999999"), BAD("1\0:0x1000"),
+	BAD("1:99999999999999999999999"),
 };
 
 /* One defect away from a request that would succeed ("%d:0x%lx"). */
@@ -734,12 +658,15 @@ TEST_F(thp, einval_malformed_requests)
 	pid_t me = getpid();
 	int fd = huge_file(_metadata, self, self->pmd), f, n, ret;
 	char *p = MAP(self->pmd, RW, MAP_SHARED, fd, 0);
+	const struct bad_req *b;
 	uint64_t head;
 	size_t i;
 
 	thp_fill(p, self->pmd, 0, 0);
 	head = STATE(me, p, self->kb, 0);
 	for (f = 0; f < 2; f++) {
+		for (b = thp_bad_pid_addr; b->s; b++)
+			REQ_RAW(files[f], b->s, b->len, EINVAL, "invalid_input", NULL);
 		for (i = 0; i < ARRAY_SIZE(malformed); i++)
 			REQ_RAW(files[f], malformed[i].s, malformed[i].len, EINVAL,
 				"invalid_input", NULL);

@@ -38,43 +38,14 @@
 #define _GNU_SOURCE
 /* See thp_retry_collapse.c: the harness's own fork() result and setjmp. */
 #pragma GCC diagnostic ignored "-Wclobbered"
-#include <grp.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "thp_retry_util.h"
-
-#define MAX_KIDS	2
-#define COW_PAGE	7	/* the page written through MAP_PRIVATE */
-#define COW_OFF		100	/* the byte written in it */
-#define FAST_SLEEP_MS	20	/* scan_sleep_ms during the tests */
-#define BLOCKER_LEN	(16UL << 20)
-#define RW		(PROT_READ | PROT_WRITE)
-#define GIB		(1UL << 30)
-
-/* Module parameters a test may change; all are restored at teardown. */
-static const char *const qparams[] = { "engine", "max_attempts", "queue_cap", "queue_delay_ms",
-					"scan_sleep_ms", "lock_retries", "lock_retry_ms" };
-#define NR_QPARAMS	7
-
-struct qctx {
-	char dir[64];		/* huge tmpfs mount point, "" when none */
-	char small_dir[64];	/* tmpfs without huge pages, "" when none */
-	char khd_sleep[32];	/* saved khugepaged scan_sleep_millisecs */
-	char saved[NR_QPARAMS][32];	/* parameters at setup, "" if not saved */
-	size_t ps;		/* page size */
-	size_t pmd;		/* PMD size */
-	size_t nr;		/* pages per PMD */
-	long kb;		/* PMD size in kB */
-	int files;		/* files made so far */
-	const char *engine;	/* engine= of the variant */
-	uint64_t t0;		/* end of setup, for the test's duration */
-	pid_t kids[MAX_KIDS];	/* live children, killed at teardown */
-};
+#include "thp_retry_req.h"
+#include "thp_queue_util.h"
 
 FIXTURE(queue)
 {
@@ -101,83 +72,6 @@ FIXTURE(queue_misc)
 	struct qctx c;
 };
 
-static void q_cleanup(struct qctx *c)
-{
-	int i;
-
-	if (c->t0)
-		ksft_print_msg("took %.1f s\n", (thp_now_ns() - c->t0) / 1e9);
-	c->t0 = 0;
-	for (i = 0; i < MAX_KIDS; i++)
-		thp_kill_reap(&c->kids[i]);
-	if (!thp_loaded())
-		thp_load(NULL);
-	for (i = 0; i < NR_QPARAMS; i++)
-		if (c->saved[i][0])
-			thp_param_set(qparams[i], c->saved[i]);
-	memset(c->saved, 0, sizeof(c->saved));
-	thp_khugepaged_resume(c->khd_sleep);
-	thp_umount(c->dir);
-	thp_umount(c->small_dir);
-}
-
-static void q_setup(struct __test_metadata *_metadata, struct qctx *c, const char *engine)
-{
-	const char *what = "";
-	char val[32];
-	long pmd = thp_pmd_size(), left;
-	int ret = 0, i;
-
-	ASSERT_LT(0, pmd) TH_LOG("cannot read hpage_pmd_size");
-	c->ps = sysconf(_SC_PAGESIZE);
-	c->pmd = pmd;
-	c->nr = pmd / c->ps;
-	c->kb = pmd / 1024;
-	c->engine = engine;
-	if (!thp_loaded()) {
-		ret = thp_load(NULL);
-		ASSERT_EQ(0, ret) TH_LOG("load %s: %s", thp_ko_path(), strerror(-ret));
-	}
-	ASSERT_EQ(0, access(THP_DEBUGFS "/queue", F_OK))
-		TH_LOG(THP_DEBUGFS "/queue: %s", strerror(errno));
-	for (i = 0; i < NR_QPARAMS; i++) {
-		ret = thp_param_get(qparams[i], val, sizeof(val));
-		ASSERT_EQ(0, ret) TH_LOG("parameter %s: %s", qparams[i], strerror(-ret));
-		ASSERT_NE('\0', val[0]) TH_LOG("parameter %s is empty", qparams[i]);
-		strcpy(c->saved[i], val);
-	}
-	what = "engine";
-	ret = thp_param_set("engine", engine);
-	if (!ret) {
-		what = "scan_sleep_ms";
-		ret = thp_param_set_ul("scan_sleep_ms", FAST_SLEEP_MS);
-	}
-	if (!ret) {
-		thp_khugepaged_pause(c->khd_sleep, sizeof(c->khd_sleep));
-		what = "huge tmpfs";
-		ret = thp_mount_tmpfs(c->dir, sizeof(c->dir), "huge=always,size=1200m");
-	}
-	if (ret)
-		q_cleanup(c);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
-	/* start with an empty queue: a failed test's entries leave as process_exited */
-	left = thp_queue_wait(0, 15000);
-	if (left)
-		ksft_print_msg("queue not empty at setup: %ld\n", left);
-	c->t0 = thp_now_ns();
-}
-
-/* The value of parameter @name at setup. */
-static const char *saved_param(struct qctx *c, const char *name)
-{
-	int i;
-
-	for (i = 0; i < NR_QPARAMS; i++)
-		if (!strcmp(qparams[i], name))
-			return c->saved[i];
-	return "";
-}
-
 FIXTURE_SETUP(queue)
 {
 	if (!strcmp(variant->engine, "kernel") && thp_kernel_engine_disabled())
@@ -201,445 +95,9 @@ FIXTURE_TEARDOWN_PARENT(queue_misc)
 	q_cleanup(&self->c);
 }
 
-/* A new file of @size bytes on the huge tmpfs (or the small one). */
-static int new_file(struct __test_metadata *_metadata, struct qctx *c, const char *dir,
-		    size_t size)
-{
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/f%d", dir, c->files++);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
-	ASSERT_EQ(0, ftruncate(fd, size)) TH_LOG("ftruncate %s: %s", path, strerror(errno));
-	return fd;
-}
-
-static char *map_pmd(struct __test_metadata *_metadata, struct qctx *c, size_t len, int prot,
-		     int flags, int fd, off_t off)
-{
-	char *p = thp_map_aligned(len, c->pmd, prot, flags, fd, off);
-
-	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap %zu bytes: %s", len, strerror(errno));
-	return p;
-}
-
-#define MAP(len, prot, flags, fd, off)	map_pmd(_metadata, c, len, prot, flags, fd, off)
-
-/* @req for a log line: control characters escaped. */
-static const char *esc(const char *req, size_t len, char *out, size_t size)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 5 < size; i++) {
-		unsigned char ch = req[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			out[o++] = ch;
-		else
-			o += snprintf(out + o, size - o, "\\x%02x", ch);
-	}
-	if (i < len && o + 4 < size)
-		o += snprintf(out + o, size - o, "...");
-	out[o] = '\0';
-	return out;
-}
-
-/* Write @len bytes to THP_DEBUGFS/@name in one write(); 0 or -errno. */
-static int write_raw(const char *name, const void *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-	int fd, ret;
-
-	snprintf(path, sizeof(path), THP_DEBUGFS "/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	ret = n < 0 ? -errno : (size_t)n == len ? 0 : -EMSGSIZE;
-	close(fd);
-	return ret;
-}
-
-/* A write to @name ("queue", "scan") must fail with @err (0: succeed). */
-static void raw_expect(struct __test_metadata *_metadata, int line, const char *name,
-		       const char *req, size_t len, int err)
-{
-	char shown[96];
-	int ret = write_raw(name, req, len);
-
-	ASSERT_EQ(-err, ret) TH_LOG("line %d: %s '%s': %s, expected %s", line, name,
-				    esc(req, len, shown, sizeof(shown)),
-				    ret ? strerror(-ret) : "success", err ? strerror(err) : "success");
-}
-
-static void queue_expect(struct __test_metadata *_metadata, int line, pid_t pid,
-			 const void *addr, int err)
-{
-	char r[64];
-	int n = snprintf(r, sizeof(r), "%d:0x%lx", pid, (unsigned long)addr);
-
-	raw_expect(_metadata, line, "queue", r, n, err);
-}
-
-#define RAW(name, r, len, err)	raw_expect(_metadata, __LINE__, name, r, len, err)
-#define QUEUE(pid, addr, err)	queue_expect(_metadata, __LINE__, pid, addr, err)
-
-/* A split or collapse request that must succeed with @w1 or @w2. */
-static void sync_req(struct __test_metadata *_metadata, int line, const char *file, pid_t pid,
-		     const void *addr, const char *w1, const char *w2)
-{
-	char res[256];
-	int ret = thp_request(file, pid, addr, res, sizeof(res));
-
-	ASSERT_EQ(0, ret) TH_LOG("line %d: %s %d:%p: %s, result '%s'", line, file, pid, addr,
-				 strerror(-ret), res);
-	ASSERT_TRUE(thp_result_is(res, w1) || thp_result_is(res, w2))
-		TH_LOG("line %d: %s %d:%p: result '%s'", line, file, pid, addr, res);
-}
-
-#define SPLIT(pid, addr) \
-	sync_req(_metadata, __LINE__, "split", pid, addr, "succeeded", "already_pte_mapped")
-#define COLLAPSE(pid, addr) \
-	sync_req(_metadata, __LINE__, "collapse", pid, addr, "succeeded", "already_pmd_mapped")
-
-/* ShmemPmdMapped of @pid's VMA at @addr must be @kb. */
-static void pmd_kb(struct __test_metadata *_metadata, int line, pid_t pid, const void *addr,
-		   long kb)
-{
-	long got = thp_smaps_kb(pid, addr, "ShmemPmdMapped");
-
-	ASSERT_EQ(kb, got) TH_LOG("line %d: pid %d %p: ShmemPmdMapped %ld kB, expected %ld kB",
-				  line, pid, addr, got, kb);
-}
-
-#define PMD_KB(pid, addr, kb)	pmd_kb(_metadata, __LINE__, pid, addr, kb)
-
-static void data(struct __test_metadata *_metadata, int line, const void *p, size_t len,
-		 uint64_t off, unsigned int gen)
-{
-	long bad = thp_verify(p, len, off, gen);
-
-	ASSERT_EQ(-1, bad) TH_LOG("line %d: wrong data at file offset %#llx (generation %u)",
-				  line, (unsigned long long)(off + bad), gen);
-}
-
-#define DATA(p, len, off, gen)	data(_metadata, __LINE__, p, len, off, gen)
-
-/*
- * Large areas get generation-0 words at two places of each page only (word
- * 0 and a word that depends on the page's offset), which tells every page
- * from any other at a fraction of the cost of thp_fill() under TCG.
- */
-static size_t sparse_word(uint64_t off, size_t ps)
-{
-	return 1 + (off / ps) % (ps / 8 - 1);
-}
-
-static void fill_sparse(char *p, size_t len, uint64_t off)
-{
-	size_t ps = getpagesize(), i, k;
-
-	for (i = 0; i < len; i += ps) {
-		k = sparse_word(off + i, ps);
-		((uint64_t *)(p + i))[0] = thp_pattern(off + i, 0);
-		((uint64_t *)(p + i))[k] = thp_pattern(off + i + k * 8, 0);
-	}
-}
-
-/* Offset of the first wrong word of fill_sparse(), or -1. */
-static long verify_sparse(const char *p, size_t len, uint64_t off)
-{
-	size_t ps = getpagesize(), i, k;
-
-	for (i = 0; i < len; i += ps) {
-		k = sparse_word(off + i, ps);
-		if (((const volatile uint64_t *)(p + i))[0] != thp_pattern(off + i, 0))
-			return i;
-		if (((const volatile uint64_t *)(p + i))[k] != thp_pattern(off + i + k * 8, 0))
-			return i + k * 8;
-	}
-	return -1;
-}
-
-static void sdata(struct __test_metadata *_metadata, int line, const void *p, size_t len,
-		  uint64_t off)
-{
-	long bad = verify_sparse(p, len, off);
-
-	ASSERT_EQ(-1, bad) TH_LOG("line %d: wrong data at file offset %#llx", line,
-				  (unsigned long long)(off + bad));
-}
-
-#define SDATA(p, len, off)	sdata(_metadata, __LINE__, p, len, off)
-
-static long long stat_of(struct __test_metadata *_metadata, int line, const char *name)
-{
-	long long v = thp_stat(name);
-
-	ASSERT_LE(0, v) TH_LOG("line %d: no '%s' in stats", line, name);
-	return v;
-}
-
-#define STAT(name)	stat_of(_metadata, __LINE__, name)
-
-static void set_param(struct __test_metadata *_metadata, int line, const char *name,
-		      unsigned long val)
-{
-	int ret = thp_param_set_ul(name, val);
-
-	ASSERT_EQ(0, ret) TH_LOG("line %d: %s=%lu: %s", line, name, val, strerror(-ret));
-}
-
-#define SET_PARAM(name, val)	set_param(_metadata, __LINE__, name, val)
-
-/*
- * A new huge file of @n PMDs mapped MAP_SHARED at a PMD-aligned address,
- * MADV_HUGEPAGE, filled with generation 0 (fill_sparse() if @sparse); every
- * range must be one whole THP, PMD-mapped. *@fdp gets the file.
- */
-static char *thp_area(struct __test_metadata *_metadata, struct qctx *c, size_t n, int *fdp,
-		      bool sparse)
-{
-	size_t len = n * c->pmd, i;
-	int fd = new_file(_metadata, c, c->dir, len);
-	char *p = MAP(len, RW, MAP_SHARED, fd, 0), why[160];
-	uint64_t head;
-
-	ASSERT_EQ(0, madvise(p, len, MADV_HUGEPAGE));
-	if (sparse)
-		fill_sparse(p, len, 0);
-	else
-		thp_fill(p, len, 0, 0);
-	for (i = 0; i < n; i++) {
-		ASSERT_TRUE(thp_range_is_thp(getpid(), p + i * c->pmd, c->nr, &head, why,
-					     sizeof(why)))
-			TH_LOG("range %zu of %zu is not one THP: %s", i, n, why);
-	}
-	PMD_KB(getpid(), p, n * c->kb);
-	if (fdp)
-		*fdp = fd;
-	return p;
-}
-
-/* Split @n ranges of @pid from @p: all PTE-mapped afterwards. */
-static void split_all(struct __test_metadata *_metadata, struct qctx *c, pid_t pid, char *p,
-		      size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		SPLIT(pid, p + i * c->pmd);
-	PMD_KB(pid, p, 0);
-}
-
-static void queue_all(struct __test_metadata *_metadata, pid_t pid, char *p, size_t n,
-		      size_t step)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		QUEUE(pid, p + i * step, 0);
-}
-
-/* Wait (at most @ms) until @pid has no entry in "queue". */
-static void queue_drained(struct __test_metadata *_metadata, int line, pid_t pid,
-			  unsigned int ms)
-{
-	uint64_t t0 = thp_now_ns();
-	long left = thp_queue_wait(pid, ms);
-
-	ASSERT_EQ(0, left) TH_LOG("line %d: %ld entries of pid %d still queued after %.1f s "
-				  "(queue_len %lld, worker_retries %lld)", line, left, pid,
-				  (thp_now_ns() - t0) / 1e9, thp_stat("queue_len"),
-				  thp_stat("worker_retries"));
-}
-
-#define DRAINED(pid, ms)	queue_drained(_metadata, __LINE__, pid, ms)
-
-/* One line of "queue" or "queue_done": "PID 0xADDR ATTEMPTS RESULT". */
-struct qline {
-	pid_t pid;
-	unsigned long addr;
-	unsigned int attempts;
-	char res[48];
-};
-
-/*
- * Parse THP_DEBUGFS/@name; @out gets the last @max lines, oldest first.
- * Every line must have exactly the documented form. Returns the number of
- * lines in the file, -errno, or -EPROTO with the offending line in @bad.
- */
-static int read_lines(const char *name, struct qline *out, int max, char *bad, size_t badlen)
-{
-	char path[128], *line = NULL, again[160];
-	size_t cap = 0;
-	ssize_t len;
-	int n = 0, ret = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), THP_DEBUGFS "/%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	bad[0] = '\0';
-	while ((len = getline(&line, &cap, f)) > 0) {
-		struct qline q;
-
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (sscanf(line, "%d 0x%lx %u %47s", &q.pid, &q.addr, &q.attempts, q.res) != 4 ||
-		    (snprintf(again, sizeof(again), "%d %#lx %u %s", q.pid, q.addr, q.attempts,
-			      q.res), strcmp(again, line))) {
-			snprintf(bad, badlen, "%s", line);
-			ret = -EPROTO;
-			break;
-		}
-		out[n++ % max] = q;
-	}
-	free(line);
-	fclose(f);
-	if (ret)
-		return ret;
-	if (n > max) {		/* rotate the ring: oldest first */
-		struct qline *tmp = malloc(max * sizeof(*tmp));
-		int i;
-
-		if (!tmp)
-			return -ENOMEM;
-		for (i = 0; i < max; i++)
-			tmp[i] = out[(n + i) % max];
-		memcpy(out, tmp, max * sizeof(*tmp));
-		free(tmp);
-	}
-	return n;
-}
-
-/* The last @max lines of @name, asserting the format; returns how many were kept. */
-static int lines_of(struct __test_metadata *_metadata, int line, const char *name,
-		    struct qline *out, int max)
-{
-	char bad[160];
-	int n = read_lines(name, out, max, bad, sizeof(bad));
-
-	ASSERT_LE(0, n) TH_LOG("line %d: %s: %s%s%s'", line, name, strerror(-n),
-			       bad[0] ? ", line '" : "", bad);
-	return n < max ? n : max;
-}
-
-#define LINES(name, out, max)	lines_of(_metadata, __LINE__, name, out, max)
-
-static bool collapsed_result(const char *res)
-{
-	return !strcmp(res, "succeeded") || !strcmp(res, "already_pmd_mapped");
-}
-
-/* The last line of @d (@n lines) for @pid and @addr, or NULL. */
-static const struct qline *last_for(const struct qline *d, int n, pid_t pid, const void *addr)
-{
-	while (n--)
-		if (d[n].pid == pid && d[n].addr == (unsigned long)addr)
-			return &d[n];
-	return NULL;
-}
-
-/*
- * A thread looping mprotect() on @len bytes of an anonymous region of its
- * own process: the mmap lock is held for write most of the time, so the
- * worker's trylock fails (mmap_lock_contended) and its entries back off.
- * Used by children too: no ASSERT.
- */
-struct blocker {
-	pthread_t th;
-	char *map;
-	size_t map_len;
-	size_t len;
-	unsigned int pause_us;
-	int stop;
-	unsigned long ops;
-	int err;
-	bool running;
-};
-
-static void *blocker_fn(void *arg)
-{
-	struct blocker *b = arg;
-
-	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
-		if (mprotect(b->map, b->len, PROT_READ) || mprotect(b->map, b->len, RW)) {
-			__atomic_store_n(&b->err, errno, __ATOMIC_RELEASE);
-			break;
-		}
-		__atomic_add_fetch(&b->ops, 1, __ATOMIC_RELEASE);
-		if (b->pause_us)
-			usleep(b->pause_us);
-	}
-	return NULL;
-}
-
-/*
- * Map and fill @map_len bytes (small pages), start the thread on the first
- * @len, sleeping @pause_us between rounds; 0 or -errno.
- */
-static int blocker_start(struct blocker *b, size_t map_len, size_t len, unsigned int pause_us)
-{
-	int ret;
-
-	memset(b, 0, sizeof(*b));
-	b->map = mmap(NULL, map_len, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (b->map == MAP_FAILED)
-		return -errno;
-	madvise(b->map, map_len, MADV_NOHUGEPAGE);
-	memset(b->map, 0x6b, map_len);
-	b->map_len = map_len;
-	b->len = len;
-	b->pause_us = pause_us;
-	ret = pthread_create(&b->th, NULL, blocker_fn, b);
-	if (ret) {
-		munmap(b->map, map_len);
-		return -ret;
-	}
-	b->running = true;
-	while (!__atomic_load_n(&b->ops, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&b->err, __ATOMIC_ACQUIRE))
-		usleep(1000);
-	return -b->err;
-}
-
-/* Stop the thread; returns the mprotect pairs it made. */
-static unsigned long blocker_stop(struct blocker *b)
-{
-	if (!b->running)
-		return 0;
-	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(b->th, NULL);
-	munmap(b->map, b->map_len);
-	b->running = false;
-	return b->ops;
-}
-
-#define BLOCKER_START(b, map_len, len, pause_us) do { \
-	int __r = blocker_start(b, map_len, len, pause_us); \
-	ASSERT_EQ(0, __r) TH_LOG("blocker: %s", strerror(-__r)); \
-} while (0)
-
+#define MAP(len, prot, flags, fd, off)	map_pmd(_metadata, c->pmd, len, prot, flags, fd, off)
 #define kid_fork(md, c, rd, wr)	thp_kid_fork(md, (c)->kids, MAX_KIDS, rd, wr)
 #define kid_wait(c, pid)	thp_kid_wait((c)->kids, MAX_KIDS, pid)
-
-/* delete_module, retried while something still holds the module; 0 or -errno. */
-static int unload_retry(void)
-{
-	int ret = -EBUSY, i;
-
-	for (i = 0; i < 100; i++) {
-		ret = thp_unload();
-		if (ret != -EAGAIN && ret != -EBUSY)
-			break;
-		usleep(50 * 1000);
-	}
-	return ret;
-}
 
 /*
  * 1 GiB of a huge tmpfs file (512 PMD ranges) in one MAP_SHARED mapping, all
@@ -1122,14 +580,13 @@ TEST_F_TIMEOUT(queue, mprotect_contention, 150)
 TEST_F_TIMEOUT(queue, cow_refused_with_reason, 60)
 {
 	struct qctx *c = &self->c;
-	size_t pmd = c->pmd, ps = c->ps, after = (COW_PAGE + 1) * ps;
+	size_t pmd = c->pmd, ps = c->ps;
 	long long refused, collapsed;
 	pid_t me = getpid();
 	struct qline done[64];
 	const struct qline *d;
 	int fd, nd;
-	char *s = thp_area(_metadata, c, 1, &fd, false), *q, *want;
-	bool same;
+	char *s = thp_area(_metadata, c, 1, &fd, false), *q;
 
 	q = MAP(pmd, RW, MAP_PRIVATE, fd, 0);
 	thp_touch(q, pmd);
@@ -1152,16 +609,7 @@ TEST_F_TIMEOUT(queue, cow_refused_with_reason, 60)
 	EXPECT_EQ(collapsed, STAT("worker_collapsed"));
 	PMD_KB(me, q, 0);
 
-	want = malloc(ps);
-	ASSERT_NE(NULL, want);
-	thp_fill(want, ps, COW_PAGE * ps, 0);
-	want[COW_OFF] ^= 0xff;
-	same = !memcmp(q + COW_PAGE * ps, want, ps);
-	free(want);
-	ASSERT_TRUE(same) TH_LOG("page %d lost its private contents", COW_PAGE);
-	DATA(q, COW_PAGE * ps, 0, 0);
-	DATA(q + after, pmd - after, after, 0);
-	DATA(s, pmd, 0, 0);
+	COW_KEPT(q, s, pmd);
 	PMD_KB(me, s, c->kb);
 }
 
@@ -1223,19 +671,9 @@ TEST_F_TIMEOUT(queue_misc, queue_cap_reached, 60)
 	PMD_KB(me, p, 8 * c->kb);
 }
 
-struct bad_req {
-	const char *s;
-	size_t len;
-};
-
-#define BAD(x)	{ x, sizeof(x) - 1 }
-
+/* Malformed for "queue" besides thp_bad_pid_addr[]: no process has pid 0. */
 static const struct bad_req bad_queue[] = {
-	BAD(""), BAD("\n"), BAD("1"), BAD("1:"), BAD(":0x1000"), BAD("1:0x"), BAD("1:0xg"),
-	BAD("-1:0x1000"), BAD("+1:0x1000"), BAD("0:0x1000"), BAD("1:-4096"), BAD("1 :0x1000"),
-	BAD("1: 0x1000"), BAD("1:0x1000 "), BAD("1:0x1000\n\n"), BAD("1:0x1000:5"),
-	BAD("1:0x1000x"), BAD("99999999999999999999:0x1000"), BAD("1:0x1ffffffffffffffffff"),
-	BAD("1\0:0x1000"),
+	BAD("0:0x1000"),
 };
 
 static const struct bad_req bad_scan[] = {
@@ -1244,35 +682,20 @@ static const struct bad_req bad_scan[] = {
 };
 
 /*
- * In a child: open "queue" and "scan" as root, drop to nobody, then ask for
- * @target's range and for pid 1. Returns 0 or the step that went wrong.
+ * In a child, as nobody: queue @target's range and pid 1's, scan @target
+ * and pid 1. Returns 0 or the step that went wrong.
  */
 static int unprivileged_requests(pid_t target, const void *addr)
 {
-	char r[64];
-	int q = open(THP_DEBUGFS "/queue", O_WRONLY | O_CLOEXEC);
-	int s = open(THP_DEBUGFS "/scan", O_WRONLY | O_CLOEXEC);
-	int i, n;
+	struct thp_unpriv_req r[4] = {
+		{ .file = "queue" }, { .file = "queue" }, { .file = "scan" }, { .file = "scan" },
+	};
 
-	if (q < 0 || s < 0)
-		return 10;
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-	    setresuid(65534, 65534, 65534))
-		return 20;
-	for (i = 0; i < 4; i++) {
-		if (i < 2)
-			n = snprintf(r, sizeof(r), "%d:0x%lx", i ? 1 : target,
-				     i ? 0x400000UL : (unsigned long)addr);
-		else
-			n = snprintf(r, sizeof(r), "%d", i == 2 ? target : 1);
-		errno = 0;
-		if (write(i < 2 ? q : s, r, n) != -1 || errno != EPERM) {
-			fprintf(stderr, "# uid 65534: %s '%s': %s\n", i < 2 ? "queue" : "scan", r,
-				strerror(errno));
-			return 30 + i;
-		}
-	}
-	return 0;
+	snprintf(r[0].req, sizeof(r[0].req), "%d:0x%lx", target, (unsigned long)addr);
+	snprintf(r[1].req, sizeof(r[1].req), "1:0x%lx", 0x400000UL);
+	snprintf(r[2].req, sizeof(r[2].req), "%d", target);
+	snprintf(r[3].req, sizeof(r[3].req), "1");
+	return thp_unprivileged_requests(r, 4);
 }
 
 /*
@@ -1288,12 +711,15 @@ TEST_F_TIMEOUT(queue_misc, queue_errors, 60)
 	long long added;
 	char r[512], *p, *h, *m, *sh;
 	int fd, rd, wr, status, n, uffd, ret;
+	const struct bad_req *b;
 	siginfo_t si;
 
 	p = thp_area(_metadata, c, 3, &fd, false);
 	added = STAT("queue_added");
 
 	/* malformed */
+	for (b = thp_bad_pid_addr; b->s; b++)
+		RAW("queue", b->s, b->len, EINVAL);
 	for (i = 0; i < ARRAY_SIZE(bad_queue); i++)
 		RAW("queue", bad_queue[i].s, bad_queue[i].len, EINVAL);
 	memset(r, '1', 300);

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * collapse.h - a collapse request (collapse.c).
+ */
+#ifndef THP_COLLAPSE_H
+#define THP_COLLAPSE_H
+
+#include <linux/mm_types.h>
+#include "request.h"
+
+enum thp_result thp_collapse(struct thp_req *req);
+enum thp_result thp_collapse_precheck(struct thp_req *req, struct vm_area_struct *vma,
+				      pmd_t *pmd, pmd_t pmdval, int *nr_mapped);
+
+#endif /* THP_COLLAPSE_H */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * collapse_anon.h - in-place collapse of anonymous THPs (collapse_anon.c).
+ */
+#ifndef THP_COLLAPSE_ANON_H
+#define THP_COLLAPSE_ANON_H
+
+#include <linux/mm_types.h>
+#include "request.h"
+
+enum thp_result thp_anon_precheck(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
+				  pmd_t pmdval);
+enum thp_result thp_anon_collapse_locked(struct thp_req *req, struct vm_area_struct *vma);
+
+#endif /* THP_COLLAPSE_ANON_H */
