@@ -79,6 +79,18 @@ static inline bool thp_mmap_trylock(struct mm_struct *mm, bool write)
 }
 
 /*
+ * 6.1's khugepaged_add_pte_mapped_thp(), a kprobe target (hooks_list.h):
+ * static in mm/khugepaged.c, gone in 6.6 with the 8-entry list it fed. No
+ * header shows it; of the kernels we build for, the ones that still have
+ * page_remove_rmap() (gone in 6.8) are the ones that have it.
+ */
+#ifdef THP_HAVE_PAGE_REMOVE_RMAP
+#define THP_HAVE_KHUGEPAGED_ADD_PTE_MAPPED_THP	1
+#else
+#define THP_HAVE_KHUGEPAGED_ADD_PTE_MAPPED_THP	0
+#endif
+
+/*
  * Did the kernel's collapse_pte_mapped_thp() leave the range PMD-mapped (or
  * retracted, to refault as a PMD)? Its answer is mm/khugepaged.c's private
  * enum scan_result: SCAN_SUCCEED is 1 and SCAN_PMD_MAPPED 4 on 6.1 and

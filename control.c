@@ -17,9 +17,9 @@
 #include "collapse.h"
 #include "control.h"
 #include "foll_split_pmd.h"
-#include "hooks.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
+#include "queue_hooks.h"
 #include "stats.h"
 
 const struct thp_req_op thp_op_split = { "split", thp_req_parse, thp_split, true, true };

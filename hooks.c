@@ -1,217 +1,169 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hooks.c - kprobes on the kernel paths that leave a pte-mapped THP behind;
- * they feed the retry queue (khugepaged_retry.c).
+ * hooks.c - the module's one table of kprobes and kretprobes.
  *
- * One table, walked at load: a hook that cannot be installed (its function
- * is missing or not probe-able on this kernel) is logged and skipped, the
- * rest still work. Handlers never sleep and take no mm lock: they record
- * (mm, address) with GFP_ATOMIC under the queue's spinlock and wake the
- * worker. The caller of a probed function holds a reference on the mm for
- * the duration of the call; thp_queue_add() takes its own (mmgrab).
+ * Every probe the module places is a row of hooks_list.h: the function, the
+ * probe type, the group that owns it, whether this kernel has it, and the
+ * removal order. An owner installs its group with its handlers and removes
+ * it; this file registers, unregisters and shows, and knows no handler.
+ * A row's state is its err: 0 installed, -EPERM left off by a parameter,
+ * -ENOENT not on this kernel, -ENODEV not installed (yet, or any more),
+ * else what register_k(ret)probe() said.
  *
- *  khugepaged_add_pte_mapped_thp(mm, addr)    6.1: where khugepaged itself
- *      would queue a pte-mapped THP in its 8-entry per-mm list (and drop
- *      the 9th). Every call is queued here too, with no limit.
- *  collapse_pte_mapped_thp(mm, addr, install) returning a failure: the
- *      kernel tried to collapse a pte-mapped THP and could not (6.12:
- *      khugepaged, MADV_COLLAPSE, uprobes). Calls made by this module's own
- *      kernel engine are ignored: the request path reports those itself.
+ * Context: module init and exit (they sleep), and debugfs reads.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kprobes.h>
-#include <linux/module.h>
-#include <linux/moduleparam.h>
-#include <linux/ptrace.h>
-#include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 
 #include "compat.h"
 #include "hooks.h"
-#include "khugepaged_retry.h"
-#include "thp_uprobe.h"
 
-static bool queue_hooks = true;
-module_param(queue_hooks, bool, 0444);
-MODULE_PARM_DESC(queue_hooks, "Install the kprobes that feed the retry queue (default 1)");
-
-/* The task running a debugfs request, whose kernel-engine calls we ignore. */
-static struct task_struct *thp_request_task;
-
-/**
- * thp_hooks_self() - mark the current task as running a module request
- * @running: entering (true) or leaving (false) the request
- *
- * The collapse hook ignores kernel collapses made by that task and by the
- * worker: they are the module's own kernel-engine calls.
- */
-void thp_hooks_self(bool running)
-{
-	WRITE_ONCE(thp_request_task, running ? current : NULL);
-}
-
-static bool thp_hook_is_self(void)
-{
-	return current == READ_ONCE(thp_request_task) || current == thp_retry_worker_task();
-}
-
-/**
- * thp_hook_mm_pid() - name the process of an mm, from a hook
- * @mm: the address space
- *
- * Context: any; never sleeps.
- * Return: the tgid of the mm's owner (CONFIG_MEMCG), else 0.
- */
-pid_t thp_hook_mm_pid(struct mm_struct *mm)
-{
-	pid_t pid = 0;
-#ifdef CONFIG_MEMCG
-	struct task_struct *owner;
-
-	rcu_read_lock();
-	owner = rcu_dereference(mm->owner);
-	if (owner)
-		pid = task_tgid_nr(owner);
-	rcu_read_unlock();
-#endif
-	return pid;
-}
-
-static int thp_khugepaged_add_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
-	unsigned long addr = regs_get_kernel_argument(regs, 1);
-
-	thp_queue_add(mm, addr, thp_hook_mm_pid(mm), SRC_HOOK_KHUGEPAGED, GFP_ATOMIC);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(thp_khugepaged_add_pre);
-
-static struct kprobe thp_kp_khugepaged_add = {
-	.symbol_name = "khugepaged_add_pte_mapped_thp",
-	.pre_handler = thp_khugepaged_add_pre,
+enum thp_hook_type {
+	THP_KPROBE,
+	THP_KRETPROBE,
 };
 
-struct thp_collapse_call {
-	struct mm_struct *mm;
-	unsigned long addr;
-};
-
-static int thp_collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct thp_collapse_call *c = (void *)ri->data;
-
-	/* no return handler for our own calls, nor for thp_uprobe.c's */
-	if (thp_hook_is_self() || thp_uprobe_in_tracked_write())
-		return 1;
-	c->mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
-	c->addr = regs_get_kernel_argument(regs, 1);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(thp_collapse_entry);
-
-static int thp_collapse_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct thp_collapse_call *c = (void *)ri->data;
-	long ret = regs_return_value(regs);
-
-	if (!thp_kernel_collapse_ok(ret))
-		thp_queue_add(c->mm, c->addr, thp_hook_mm_pid(c->mm), SRC_HOOK_COLLAPSE,
-			      GFP_ATOMIC);
-	return 0;
-}
-
-NOKPROBE_SYMBOL(thp_collapse_ret);
-
-static struct kretprobe thp_krp_collapse = {
-	.kp.symbol_name = "collapse_pte_mapped_thp",
-	.entry_handler = thp_collapse_entry,
-	.handler = thp_collapse_ret,
-	.data_size = sizeof(struct thp_collapse_call),
-};
-
-static int thp_kp_install(void *probe)
-{
-	return register_kprobe(probe);
-}
-
-static void thp_kp_remove(void *probe)
-{
-	unregister_kprobe(probe);
-}
-
-static int thp_krp_install(void *probe)
-{
-	return register_kretprobe(probe);
-}
-
-static void thp_krp_remove(void *probe)
-{
-	unregister_kretprobe(probe);
-}
-
 /**
- * struct thp_hook - one entry of the hook table
- * @name: the probed kernel function
- * @probe: its struct kprobe or struct kretprobe
- * @install: register_k(ret)probe wrapper
- * @remove: unregister_k(ret)probe wrapper
- * @err: 0 when installed, else why not (-ENOENT: not on this kernel)
+ * struct thp_hook - one row of the table
+ * @symbol: the probed kernel function
+ * @type: which of @kp and @krp is the probe
+ * @group: its owner
+ * @applies: this kernel has the function
+ * @first: removed before the rest of its group
+ * @err: the row's state (see the top of the file)
+ * @kp: the kprobe, for THP_KPROBE
+ * @krp: the kretprobe, for THP_KRETPROBE
  */
 struct thp_hook {
-	const char *name;
-	void *probe;
-	int (*install)(void *probe);
-	void (*remove)(void *probe);
+	const char *symbol;
+	u8 type;
+	u8 group;
+	bool applies;
+	bool first;
 	int err;
+	union {
+		struct kprobe kp;
+		struct kretprobe krp;
+	};
 };
 
-static struct thp_hook thp_hooks[] = {
-	{ "khugepaged_add_pte_mapped_thp", &thp_kp_khugepaged_add, thp_kp_install,
-	  thp_kp_remove },
-	{ "collapse_pte_mapped_thp", &thp_krp_collapse, thp_krp_install, thp_krp_remove },
+static struct thp_hook thp_hooks[THP_NR_HOOKS] = {
+#define THP_HOOK(id, fn, ty, gr, ap, fi) \
+	[THP_HOOK_##id] = { .symbol = #fn, .type = THP_##ty, .group = THP_HOOKS_##gr, \
+			    .applies = (ap), .first = (fi), .err = -ENODEV },
+#include "hooks_list.h"
+#undef THP_HOOK
 };
+
+/* The struct kprobe of a row (a kretprobe's own). */
+static struct kprobe *thp_hook_kp(struct thp_hook *h)
+{
+	return h->type == THP_KRETPROBE ? &h->krp.kp : &h->kp;
+}
+
+static int thp_hook_register(struct thp_hook *h, const struct thp_hook_ops *ops)
+{
+	if (h->type == THP_KRETPROBE) {
+		memset(&h->krp, 0, sizeof(h->krp));
+		h->krp.kp.symbol_name = h->symbol;
+		h->krp.entry_handler = ops->entry;
+		h->krp.handler = ops->ret;
+		h->krp.data_size = ops->data_size;
+		h->krp.maxactive = ops->maxactive;
+		return register_kretprobe(&h->krp);
+	}
+	memset(&h->kp, 0, sizeof(h->kp));
+	h->kp.symbol_name = h->symbol;
+	h->kp.pre_handler = ops->pre;
+	return register_kprobe(&h->kp);
+}
+
+/* Unregister an installed row; waits for its running handlers. */
+static void thp_hook_unregister(struct thp_hook *h)
+{
+	if (h->err)
+		return;
+	if (h->type == THP_KRETPROBE)
+		unregister_kretprobe(&h->krp);
+	else
+		unregister_kprobe(&h->kp);
+	h->err = -ENODEV;
+}
 
 /**
- * thp_hooks_init() - install every hook of the table that this kernel has
+ * thp_hooks_install() - install the hooks of one group, in table order
+ * @group: the owner's group
+ * @ops: the owner's handlers, indexed by enum thp_hook_id
+ * @enabled: false: every row is left off (-EPERM)
+ * @all_or_none: a row that fails removes the group's installed rows again
  *
- * Return: 0; a hook that fails is logged and left out.
+ * A row that does not apply to this kernel is -ENOENT without a try. Other
+ * failures are logged (without @all_or_none) or returned.
+ *
+ * Context: module init; sleeps.
+ * Return: 0, or the first error with @all_or_none (nothing left installed).
  */
-int thp_hooks_init(void)
+int thp_hooks_install(enum thp_hook_group group, const struct thp_hook_ops ops[THP_NR_HOOKS],
+		      bool enabled, bool all_or_none)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(thp_hooks); i++) {
+	for (i = 0; i < THP_NR_HOOKS; i++) {
 		struct thp_hook *h = &thp_hooks[i];
 
-		h->err = queue_hooks ? h->install(h->probe) : -EPERM;
-		if (h->err && queue_hooks)
-			pr_info("hook on %s not installed (%d)\n", h->name, h->err);
+		if (h->group != group)
+			continue;
+		if (!enabled)
+			h->err = -EPERM;
+		else if (!h->applies)
+			h->err = -ENOENT;
+		else
+			h->err = thp_hook_register(h, &ops[i]);
+		if (!h->err || h->err == -EPERM)
+			continue;
+		if (all_or_none) {
+			int err = h->err;
+
+			thp_hooks_remove(group);
+			return err;
+		}
+		if (h->err != -ENOENT || h->applies)
+			pr_info("hook on %s not installed (%d)\n", h->symbol, h->err);
 	}
 	return 0;
 }
 
 /**
- * thp_hooks_exit() - remove the installed hooks
+ * thp_hooks_remove() - remove the installed hooks of one group
+ * @group: the owner's group
  *
- * unregister_k(ret)probe() waits for handlers still running.
+ * The group's "first" rows go first, then the others in reverse table
+ * order. unregister_k(ret)probe() waits for handlers still running.
+ *
+ * Context: module exit (or a failed install); sleeps.
  */
-void thp_hooks_exit(void)
+void thp_hooks_remove(enum thp_hook_group group)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(thp_hooks); i++)
-		if (!thp_hooks[i].err)
-			thp_hooks[i].remove(thp_hooks[i].probe);
+	for (i = 0; i < THP_NR_HOOKS; i++)
+		if (thp_hooks[i].group == group && thp_hooks[i].first)
+			thp_hook_unregister(&thp_hooks[i]);
+	for (i = THP_NR_HOOKS - 1; i >= 0; i--)
+		if (thp_hooks[i].group == group)
+			thp_hook_unregister(&thp_hooks[i]);
 }
 
 /**
- * thp_hooks_show() - debugfs "hooks": "NAME installed|off|error ERR nmissed N"
+ * thp_hooks_show() - debugfs "hooks": the queue's hooks
  * @m: seq_file
  * @v: unused
+ *
+ * One line per QUEUE row: "NAME installed nmissed N", "NAME off"
+ * (queue_hooks=0) or "NAME error ERR" (-2: not on this kernel).
  *
  * Return: 0.
  */
@@ -219,17 +171,18 @@ int thp_hooks_show(struct seq_file *m, void *v)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(thp_hooks); i++) {
+	for (i = 0; i < THP_NR_HOOKS; i++) {
 		struct thp_hook *h = &thp_hooks[i];
-		struct kprobe *kp = h->install == thp_krp_install ?
-				    &((struct kretprobe *)h->probe)->kp : h->probe;
 
+		if (h->group != THP_HOOKS_QUEUE)
+			continue;
 		if (!h->err)
-			seq_printf(m, "%s installed nmissed %lu\n", h->name, kp->nmissed);
+			seq_printf(m, "%s installed nmissed %lu\n", h->symbol,
+				   thp_hook_kp(h)->nmissed);
 		else if (h->err == -EPERM)
-			seq_printf(m, "%s off\n", h->name);
+			seq_printf(m, "%s off\n", h->symbol);
 		else
-			seq_printf(m, "%s error %d\n", h->name, h->err);
+			seq_printf(m, "%s error %d\n", h->symbol, h->err);
 	}
 	return 0;
 }

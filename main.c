@@ -17,9 +17,9 @@
 
 #include "chardev.h"
 #include "debugfs.h"
-#include "hooks.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
+#include "queue_hooks.h"
 #include "thp_uprobe.h"
 
 static int __init thp_retry_module_init(void)
@@ -35,7 +35,7 @@ static int __init thp_retry_module_init(void)
 	ret = thp_uprobe_init();
 	if (ret)
 		goto out_retry;
-	ret = thp_hooks_init();
+	ret = thp_queue_hooks_init();
 	if (ret)
 		goto out_uprobe;
 	ret = thp_debugfs_init();
@@ -50,7 +50,7 @@ static int __init thp_retry_module_init(void)
 out_debugfs:
 	thp_debugfs_exit();
 out_hooks:
-	thp_hooks_exit();
+	thp_queue_hooks_exit();
 out_uprobe:
 	thp_uprobe_exit();
 out_retry:
@@ -63,7 +63,7 @@ static void __exit thp_retry_module_exit(void)
 	thp_chardev_exit();
 	thp_debugfs_exit();
 	thp_retry_stop_worker();
-	thp_hooks_exit();
+	thp_queue_hooks_exit();
 	thp_uprobe_exit();
 	thp_retry_exit();
 	pr_info("unloaded\n");

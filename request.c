@@ -329,3 +329,25 @@ void thp_req_unlock(struct thp_req *req)
 		mmap_read_unlock(req->mm);
 	req->mmap_locked = false;
 }
+
+/**
+ * thp_mm_pid() - name the process of an mm, from a hook
+ * @mm: the address space
+ *
+ * Context: any; never sleeps.
+ * Return: the tgid of the mm's owner (CONFIG_MEMCG), else 0.
+ */
+pid_t thp_mm_pid(struct mm_struct *mm)
+{
+	pid_t pid = 0;
+#ifdef CONFIG_MEMCG
+	struct task_struct *owner;
+
+	rcu_read_lock();
+	owner = rcu_dereference(mm->owner);
+	if (owner)
+		pid = task_tgid_nr(owner);
+	rcu_read_unlock();
+#endif
+	return pid;
+}

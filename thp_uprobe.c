@@ -316,7 +316,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 		new = NULL;
 		r->mm = c->mm;
 		r->haddr = haddr;
-		r->pid = thp_hook_mm_pid(c->mm);
+		r->pid = thp_mm_pid(c->mm);
 		mmgrab(c->mm);
 		hash_add(thp_up_hash, &r->hash, thp_range_key(c->mm, haddr));
 		hash_add(thp_up_mm_hash, &r->mm_hash, (unsigned long)c->mm);
@@ -372,7 +372,7 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 		return;
 	}
 	thp_stat_inc(THP_STAT_UPROBE_ENQUEUED);
-	thp_queue_add(c->mm, haddr, thp_hook_mm_pid(c->mm), SRC_HOOK_UPROBE, GFP_ATOMIC);
+	thp_queue_add(c->mm, haddr, thp_mm_pid(c->mm), SRC_HOOK_UPROBE, GFP_ATOMIC);
 }
 
 static int thp_up_write_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -419,14 +419,6 @@ static int thp_up_write_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(thp_up_write_ret);
 
-static struct kretprobe thp_up_krp_write = {
-	.kp.symbol_name = "uprobe_write_opcode",
-	.entry_handler = thp_up_write_entry,
-	.handler = thp_up_write_ret,
-	.data_size = sizeof(struct thp_up_call),
-	.maxactive = THP_UP_MAXACTIVE,
-};
-
 /* collapse_pte_mapped_thp() entry: mark the remove it is called from. */
 static int thp_up_collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -457,14 +449,6 @@ static int thp_up_collapse_ret(struct kretprobe_instance *ri, struct pt_regs *re
 }
 
 NOKPROBE_SYMBOL(thp_up_collapse_ret);
-
-static struct kretprobe thp_up_krp_collapse = {
-	.kp.symbol_name = "collapse_pte_mapped_thp",
-	.entry_handler = thp_up_collapse_entry,
-	.handler = thp_up_collapse_ret,
-	.data_size = sizeof(struct thp_up_call *),
-	.maxactive = THP_UP_MAXACTIVE,
-};
 
 /*
  * Forget the ranges of @mm that overlap [@start, @end): all of the mm's when
@@ -511,11 +495,6 @@ static int thp_up_munmap_pre(struct kprobe *p, struct pt_regs *regs)
 
 NOKPROBE_SYMBOL(thp_up_munmap_pre);
 
-static struct kprobe thp_up_kp_munmap = {
-	.symbol_name = "uprobe_munmap",
-	.pre_handler = thp_up_munmap_pre,
-};
-
 static int thp_up_clear_state_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
@@ -526,11 +505,6 @@ static int thp_up_clear_state_pre(struct kprobe *p, struct pt_regs *regs)
 }
 
 NOKPROBE_SYMBOL(thp_up_clear_state_pre);
-
-static struct kprobe thp_up_kp_clear_state = {
-	.symbol_name = "uprobe_clear_state",
-	.pre_handler = thp_up_clear_state_pre,
-};
 
 /**
  * thp_uprobe_in_tracked_write() - is the caller inside the removal of a
@@ -580,11 +554,31 @@ int thp_uprobes_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* The UPROBE group of hooks_list.h. */
+static const struct thp_hook_ops thp_up_hook_ops[THP_NR_HOOKS] = {
+	[THP_HOOK_UP_CLEAR_STATE] = { .pre = thp_up_clear_state_pre },
+	[THP_HOOK_UP_MUNMAP] = { .pre = thp_up_munmap_pre },
+	[THP_HOOK_UP_COLLAPSE] = {
+		.entry = thp_up_collapse_entry,
+		.ret = thp_up_collapse_ret,
+		.data_size = sizeof(struct thp_up_call *),
+		.maxactive = THP_UP_MAXACTIVE,
+	},
+	[THP_HOOK_UP_WRITE] = {
+		.entry = thp_up_write_entry,
+		.ret = thp_up_write_ret,
+		.data_size = sizeof(struct thp_up_call),
+		.maxactive = THP_UP_MAXACTIVE,
+	},
+};
+
 /**
  * thp_uprobe_init() - install the uprobe write-path probes
  *
  * All or nothing: without any one of them the counts cannot be trusted.
- * A failure is logged and leaves the module working without them.
+ * hooks_list.h's order puts the forgetting probes and the restore detector
+ * in place before the write probe can make a range tracked. A failure is
+ * logged and leaves the module working without them.
  *
  * Return: 0.
  */
@@ -598,30 +592,13 @@ int thp_uprobe_init(void)
 		pr_info("uprobe hooks: feature disabled\n");
 		return 0;
 	}
-	ret = register_kprobe(&thp_up_kp_clear_state);
-	if (ret)
-		goto out;
-	ret = register_kprobe(&thp_up_kp_munmap);
-	if (ret)
-		goto out_clear_state;
-	ret = register_kretprobe(&thp_up_krp_collapse);
-	if (ret)
-		goto out_munmap;
-	ret = register_kretprobe(&thp_up_krp_write);
-	if (ret)
-		goto out_collapse;
+	ret = thp_hooks_install(THP_HOOKS_UPROBE, thp_up_hook_ops, true, true);
+	if (ret) {
+		pr_info("uprobe hooks not installed (%d)\n", ret);
+		return 0;
+	}
 	WRITE_ONCE(thp_up_installed, true);
 	thp_stat_set(THP_STAT_UPROBE_HOOKS_INSTALLED, 1);
-	return 0;
-
-out_collapse:
-	unregister_kretprobe(&thp_up_krp_collapse);
-out_munmap:
-	unregister_kprobe(&thp_up_kp_munmap);
-out_clear_state:
-	unregister_kprobe(&thp_up_kp_clear_state);
-out:
-	pr_info("uprobe hooks not installed (%d)\n", ret);
 	return 0;
 }
 
@@ -638,10 +615,7 @@ void thp_uprobe_exit(void)
 {
 	if (READ_ONCE(thp_up_installed)) {
 		/* the collapse probe first: its handler writes into a write call's data */
-		unregister_kretprobe(&thp_up_krp_collapse);
-		unregister_kretprobe(&thp_up_krp_write);
-		unregister_kprobe(&thp_up_kp_munmap);
-		unregister_kprobe(&thp_up_kp_clear_state);
+		thp_hooks_remove(THP_HOOKS_UPROBE);
 		WRITE_ONCE(thp_up_installed, false);
 		thp_stat_set(THP_STAT_UPROBE_HOOKS_INSTALLED, 0);
 	}

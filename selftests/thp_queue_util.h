@@ -88,7 +88,8 @@ int unload_retry(void);
  * saved, engine=@engine, scan_sleep_ms FAST_SLEEP_MS, khugepaged paused, a
  * huge tmpfs mounted, the queue empty.
  */
-static inline void q_setup(struct __test_metadata *_metadata, struct qctx *c, const char *engine)
+static inline void q_setup(struct __test_metadata *_metadata, struct qctx *c,
+			    const char *engine)
 {
 	const char *what = "";
 	char val[32];

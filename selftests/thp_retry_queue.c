@@ -33,6 +33,9 @@
  * ASSERT (FIXTURE_TEARDOWN_PARENT, see thp_retry_collapse.c), and reloads the
  * module if a test left it unloaded. Children never use ASSERT_*().
  *
+ * The fixtures' setup, the checks (QUEUE(), DRAINED(), LINES(), ...) and
+ * the blocker are in thp_queue_util.h and .c.
+ *
  * Needs root, debugfs and thp_retry loaded (the guest runner does both).
  */
 #define _GNU_SOURCE
@@ -688,13 +691,12 @@ static const struct bad_req bad_scan[] = {
 static int unprivileged_requests(pid_t target, const void *addr)
 {
 	struct thp_unpriv_req r[4] = {
-		{ .file = "queue" }, { .file = "queue" }, { .file = "scan" }, { .file = "scan" },
+		{ .file = "queue" }, { .file = "queue", .req = "1:0x400000" },
+		{ .file = "scan" }, { .file = "scan", .req = "1" },
 	};
 
 	snprintf(r[0].req, sizeof(r[0].req), "%d:0x%lx", target, (unsigned long)addr);
-	snprintf(r[1].req, sizeof(r[1].req), "1:0x%lx", 0x400000UL);
 	snprintf(r[2].req, sizeof(r[2].req), "%d", target);
-	snprintf(r[3].req, sizeof(r[3].req), "1");
 	return thp_unprivileged_requests(r, 4);
 }
 
