@@ -26,7 +26,7 @@
 static ssize_t thp_dev_write(struct file *file, const char __user *ubuf, size_t count,
 			     loff_t *ppos)
 {
-	const struct thp_req_op *op = &thp_op_collapse;
+	const struct thp_req_op *op = NULL;
 	char buf[THP_DEV_MAX_INPUT + 1];
 	struct thp_req req;
 	char *space = NULL;

@@ -22,14 +22,22 @@
 #include "queue_hooks.h"
 #include "stats.h"
 
-const struct thp_req_op thp_op_split = { "split", thp_req_parse, thp_split, true, true };
-const struct thp_req_op thp_op_collapse = { "collapse", thp_req_parse, thp_collapse, true };
-const struct thp_req_op thp_op_queue = { "queue", thp_req_parse, thp_queue_request };
-const struct thp_req_op thp_op_scan = { "scan", thp_req_parse_pid, thp_scan };
-
-static const struct thp_req_op * const thp_ops[] = {
-	&thp_op_split, &thp_op_collapse, &thp_op_queue, &thp_op_scan,
+const struct thp_req_op thp_ops[] = {
+	{
+		.name = "split", .mode = 0200, .parse = thp_req_parse, .run = thp_split,
+		.serialize = true, .split = true, .result_line = true,
+	}, {
+		.name = "collapse", .mode = 0200, .parse = thp_req_parse, .run = thp_collapse,
+		.serialize = true, .result_line = true,
+	}, {
+		.name = "queue", .mode = 0600, .parse = thp_req_parse, .run = thp_queue_request,
+		.show = thp_queue_show,
+	}, {
+		.name = "scan", .mode = 0200, .parse = thp_req_parse_pid, .run = thp_scan,
+	},
 };
+
+const unsigned int thp_nr_ops = ARRAY_SIZE(thp_ops);
 
 /*
  * Split and collapse run one at a time, module-wide, as for the kernel's
@@ -64,8 +72,8 @@ const struct thp_req_op *thp_op_find(const char *verb, size_t len)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(thp_ops); i++)
-		if (strlen(thp_ops[i]->name) == len && !memcmp(thp_ops[i]->name, verb, len))
-			return thp_ops[i];
+		if (strlen(thp_ops[i].name) == len && !memcmp(thp_ops[i].name, verb, len))
+			return &thp_ops[i];
 	return NULL;
 }
 

@@ -8,25 +8,35 @@
 
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include "request.h"
 
 /**
- * struct thp_req_op - what a request does
- * @name: its verb and debugfs file name
+ * struct thp_req_op - a verb: one debugfs file and one /dev/thp_retry verb
+ * @name: the verb and the debugfs file's name
+ * @mode: the debugfs file's mode
  * @parse: thp_req_parse() or thp_req_parse_pid()
  * @run: the mechanism, run on the target mm
+ * @show: if set, what read() of the debugfs file shows (seq_file)
  * @serialize: one at a time, module-wide (split, collapse)
  * @split: counted as a split (else as a collapse) when @serialize
+ * @result_line: the debugfs file keeps a per-open result line for read()
+ *               (else a write returns the byte count or the errno only)
  */
 struct thp_req_op {
 	const char *name;
+	umode_t mode;
 	int (*parse)(struct thp_req *req, const char *buf, size_t len);
 	enum thp_result (*run)(struct thp_req *req);
+	int (*show)(struct seq_file *m, void *v);
 	bool serialize;
 	bool split;
+	bool result_line;
 };
 
-extern const struct thp_req_op thp_op_split, thp_op_collapse, thp_op_queue, thp_op_scan;
+/* The verb table (control.c): a new verb is one row and its mechanism. */
+extern const struct thp_req_op thp_ops[];
+extern const unsigned int thp_nr_ops;
 
 /**
  * struct thp_result_line - per-open result line of a request file

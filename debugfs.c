@@ -2,11 +2,14 @@
 /*
  * debugfs.c - /sys/kernel/debug/thp_retry/, the module's user interface.
  *
- * The directory and every file in it are made here, the testing build's
- * fault-injection files by testing.c. debugfs_remove_recursive() at unload
- * waits for readers and
- * writers still inside a file operation (debugfs file removal is
- * synchronous), so no file outlives the module's data.
+ * The directory and every file in it are made here, from two tables: the
+ * files that only show something, and one file per verb of control.c's
+ * verb table (its mode, and whether it keeps a result line or also shows
+ * something decide its file operations). The testing build's
+ * fault-injection files come from testing.c. debugfs_remove_recursive() at
+ * unload waits for readers and writers still inside a file operation
+ * (debugfs file removal is synchronous), so no file outlives the module's
+ * data.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,110 +34,102 @@
 
 static struct dentry *thp_debugfs_dir;
 
-DEFINE_SHOW_ATTRIBUTE(thp_ksyms);
-DEFINE_SHOW_ATTRIBUTE(thp_features);
-DEFINE_SHOW_ATTRIBUTE(thp_stats);
-DEFINE_SHOW_ATTRIBUTE(thp_queue_done);
-DEFINE_SHOW_ATTRIBUTE(thp_hooks);
-DEFINE_SHOW_ATTRIBUTE(thp_uprobes);
-
-/* Copy a write of at most THP_REQ_MAX_INPUT bytes and run it. */
-static ssize_t thp_debugfs_run(const struct thp_req_op *op, struct thp_req *req,
-			       const char __user *ubuf, size_t count)
-{
-	char buf[THP_REQ_MAX_INPUT + 1];
-
-	if (count > THP_REQ_MAX_INPUT) {
-		/* let the parser refuse it, with its log line and counters */
-		count = THP_REQ_MAX_INPUT + 1;
-		memset(buf, 'x', count);
-	} else if (copy_from_user(buf, ubuf, count)) {
-		return -EFAULT;
-	}
-	return thp_control_run(op, req, buf, count);
-}
-
-/* "split" and "collapse": the result line can be read back on the same fd. */
-static ssize_t thp_req_write(struct file *file, const char __user *ubuf, size_t count,
-			     loff_t *ppos, const struct thp_req_op *op)
-{
-	struct thp_req req;
-	ssize_t ret = thp_debugfs_run(op, &req, ubuf, count);
-
-	return ret ? ret : thp_result_line_finish(file, &req, count, ppos);
-}
-
-static ssize_t thp_split_write(struct file *file, const char __user *ubuf, size_t count,
-			       loff_t *ppos)
-{
-	return thp_req_write(file, ubuf, count, ppos, &thp_op_split);
-}
-
-static ssize_t thp_collapse_write(struct file *file, const char __user *ubuf, size_t count,
-				  loff_t *ppos)
-{
-	return thp_req_write(file, ubuf, count, ppos, &thp_op_collapse);
-}
-
-static const struct file_operations thp_split_fops = {
-	.owner = THIS_MODULE,
-	.open = thp_result_line_open,
-	.release = thp_result_line_release,
-	.write = thp_split_write,
-	.read = thp_result_line_read,
+/* The files that only show something. */
+static const struct {
+	const char *name;
+	int (*show)(struct seq_file *m, void *v);
+} thp_show_files[] = {
+	{ "ksyms", thp_ksyms_show },
+	{ "features", thp_features_show },
+	{ "stats", thp_stats_show },
+	{ "queue_done", thp_queue_done_show },
+	{ "hooks", thp_hooks_show },
+	{ "uprobes", thp_uprobes_show },
 };
 
-/* "queue" and "scan": a write returns the byte count or the result's errno. */
-static ssize_t thp_simple_write(const struct thp_req_op *op, const char __user *ubuf,
-				size_t count)
+static int thp_show_open(struct inode *inode, struct file *file)
 {
-	struct thp_req req;
-	ssize_t ret = thp_debugfs_run(op, &req, ubuf, count);
-	int err = thp_result_errno(req.result);
+	int (*show)(struct seq_file *m, void *v) = inode->i_private;
 
-	if (ret)
-		return ret;
-	return err ? -err : count;
+	return single_open(file, show, NULL);
 }
 
-static ssize_t thp_queue_write(struct file *file, const char __user *ubuf, size_t count,
-			       loff_t *ppos)
-{
-	return thp_simple_write(&thp_op_queue, ubuf, count);
-}
-
-static ssize_t thp_scan_write(struct file *file, const char __user *ubuf, size_t count,
-			      loff_t *ppos)
-{
-	return thp_simple_write(&thp_op_scan, ubuf, count);
-}
-
-static int thp_queue_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, thp_queue_show, NULL);
-}
-
-static const struct file_operations thp_queue_fops = {
+static const struct file_operations thp_show_fops = {
 	.owner = THIS_MODULE,
-	.open = thp_queue_open,
+	.open = thp_show_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
-	.write = thp_queue_write,
 	.release = single_release,
 };
 
-static const struct file_operations thp_scan_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.write = thp_scan_write,
-};
+/* A verb's file: its row of the verb table. */
+static const struct thp_req_op *thp_file_op(struct file *file)
+{
+	return file_inode(file)->i_private;
+}
 
-static const struct file_operations thp_collapse_fops = {
+/*
+ * A write to a verb's file: copy at most THP_REQ_MAX_INPUT bytes and run
+ * it. With a result line (split, collapse) read() on the same open file
+ * returns it; otherwise the write returns the byte count or the result's
+ * errno.
+ */
+static ssize_t thp_verb_write(struct file *file, const char __user *ubuf, size_t count,
+			      loff_t *ppos)
+{
+	const struct thp_req_op *op = thp_file_op(file);
+	char buf[THP_REQ_MAX_INPUT + 1];
+	struct thp_req req;
+	size_t len = count;
+	int ret, err;
+
+	if (len > THP_REQ_MAX_INPUT) {
+		/* let the parser refuse it, with its log line and counters */
+		len = THP_REQ_MAX_INPUT + 1;
+		memset(buf, 'x', len);
+	} else if (copy_from_user(buf, ubuf, len)) {
+		return -EFAULT;
+	}
+	ret = thp_control_run(op, &req, buf, len);
+	if (ret)
+		return ret;
+	if (op->result_line)
+		return thp_result_line_finish(file, &req, count, ppos);
+	err = thp_result_errno(req.result);
+	return err ? -err : count;
+}
+
+static int thp_verb_show_open(struct inode *inode, struct file *file)
+{
+	const struct thp_req_op *op = inode->i_private;
+
+	return single_open(file, op->show, NULL);
+}
+
+/* Verbs with a result line (split, collapse). */
+static const struct file_operations thp_verb_result_fops = {
 	.owner = THIS_MODULE,
 	.open = thp_result_line_open,
 	.release = thp_result_line_release,
-	.write = thp_collapse_write,
+	.write = thp_verb_write,
 	.read = thp_result_line_read,
+};
+
+/* Verbs whose file also shows something (queue). */
+static const struct file_operations thp_verb_show_fops = {
+	.owner = THIS_MODULE,
+	.open = thp_verb_show_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = thp_verb_write,
+	.release = single_release,
+};
+
+/* Write-only verbs (scan). */
+static const struct file_operations thp_verb_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = thp_verb_write,
 };
 
 /**
@@ -145,22 +140,23 @@ static const struct file_operations thp_collapse_fops = {
 int thp_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	unsigned int i;
 
 	if (IS_ERR(dir)) {
 		pr_err("cannot create debugfs directory: %ld\n", PTR_ERR(dir));
 		return PTR_ERR(dir);
 	}
 	thp_debugfs_dir = dir;
-	debugfs_create_file("ksyms", 0400, dir, NULL, &thp_ksyms_fops);
-	debugfs_create_file("features", 0400, dir, NULL, &thp_features_fops);
-	debugfs_create_file("stats", 0400, dir, NULL, &thp_stats_fops);
-	debugfs_create_file("split", 0200, dir, NULL, &thp_split_fops);
-	debugfs_create_file("collapse", 0200, dir, NULL, &thp_collapse_fops);
-	debugfs_create_file("queue", 0600, dir, NULL, &thp_queue_fops);
-	debugfs_create_file("queue_done", 0400, dir, NULL, &thp_queue_done_fops);
-	debugfs_create_file("scan", 0200, dir, NULL, &thp_scan_fops);
-	debugfs_create_file("hooks", 0400, dir, NULL, &thp_hooks_fops);
-	debugfs_create_file("uprobes", 0400, dir, NULL, &thp_uprobes_fops);
+	for (i = 0; i < ARRAY_SIZE(thp_show_files); i++)
+		debugfs_create_file(thp_show_files[i].name, 0400, dir, thp_show_files[i].show,
+				    &thp_show_fops);
+	for (i = 0; i < thp_nr_ops; i++) {
+		const struct thp_req_op *op = &thp_ops[i];
+
+		debugfs_create_file(op->name, op->mode, dir, (void *)op,
+				    op->result_line ? &thp_verb_result_fops :
+				    op->show ? &thp_verb_show_fops : &thp_verb_fops);
+	}
 	thp_testing_debugfs_init(dir);
 	return 0;
 }
