@@ -30,15 +30,20 @@
 #include "ksyms.h"
 #include "ibt_check.h"
 
-/* Fault injection for the selftests; documented in Documentation/. */
+/*
+ * Fault injection for the selftests, parameters only in a THP_TESTING=y
+ * build (Documentation/interfaces.rst); elsewhere they stay NULL.
+ */
 static char *ksym_test_missing;
+static char *ksym_test_sealed;
+#ifdef THP_TESTING
 module_param(ksym_test_missing, charp, 0400);
 MODULE_PARM_DESC(ksym_test_missing,
 		 "Testing: an extra required symbol to look up (a bogus name fails insmod)");
-static char *ksym_test_sealed;
 module_param(ksym_test_sealed, charp, 0400);
 MODULE_PARM_DESC(ksym_test_sealed,
 		 "Testing: treat this symbol as IBT-sealed (its feature is disabled)");
+#endif
 
 /**
  * enum thp_ksym_state - what resolution found for one symbol

@@ -98,10 +98,13 @@
 static bool uprobe_hooks = true;
 module_param(uprobe_hooks, bool, 0444);
 MODULE_PARM_DESC(uprobe_hooks, "Track uprobe breakpoints in THPs and re-collapse their ranges (default 1)");
+/* fault injection, a parameter only in a THP_TESTING=y build */
 static bool uprobe_test_distrust;
+#ifdef THP_TESTING
 module_param(uprobe_test_distrust, bool, 0644);
 MODULE_PARM_DESC(uprobe_test_distrust,
 		 "Testing: treat the kernel's re-collapse as failed, queue the range (default 0)");
+#endif
 
 #define THP_UP_BPS		12
 #define THP_UP_MAX_RANGES	4096

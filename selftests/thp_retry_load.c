@@ -74,6 +74,8 @@ TEST(missing_required_symbol_fails_with_enoent)
 {
 	struct stat st;
 
+	if (!thp_testing_build())
+		SKIP(return, "ksym_test_missing: the module was built without THP_TESTING=y");
 	ASSERT_EQ(0, thp_unload());
 	EXPECT_EQ(-ENOENT, thp_load("ksym_test_missing=thp_retry_no_such_symbol"));
 	EXPECT_FALSE(thp_loaded());
@@ -85,6 +87,8 @@ TEST(missing_required_symbol_fails_with_enoent)
 
 TEST(sealed_function_disables_its_feature)
 {
+	if (!thp_testing_build())
+		SKIP(return, "ksym_test_sealed: the module was built without THP_TESTING=y");
 	ASSERT_EQ(0, thp_unload());
 	ASSERT_EQ(0, thp_load("ksym_test_sealed=collapse_pte_mapped_thp"));
 	ASSERT_LT(0, thp_read_file(THP_DEBUGFS "/features", buf, sizeof(buf)));
@@ -100,6 +104,8 @@ TEST(sealed_function_disables_its_feature)
 
 TEST(sealed_kallsyms_lookup_name_falls_back_to_kprobes)
 {
+	if (!thp_testing_build())
+		SKIP(return, "ksym_test_sealed: the module was built without THP_TESTING=y");
 	ASSERT_EQ(0, thp_unload());
 	ASSERT_EQ(0, thp_load("ksym_test_sealed=kallsyms_lookup_name"));
 	ASSERT_LT(0, thp_read_file(THP_DEBUGFS "/ksyms", buf, sizeof(buf)));

@@ -401,6 +401,8 @@ TEST_F(up, queue_fallback)
 	struct kid *k = &self->kids[0];
 	long enq = thp_stat("uprobe_enqueued"), src = thp_stat("source_hook_uprobe");
 
+	if (access(THP_PARAMS "uprobe_test_distrust", F_OK))
+		SKIP(return, "uprobe_test_distrust: the module was built without THP_TESTING=y");
 	ASSERT_EQ(0, thp_param_set("uprobe_test_distrust", "1"));
 	map_pmd(_metadata, self, k);
 	ASSERT_EQ(0, probe_add(self, 0, 0x3000));

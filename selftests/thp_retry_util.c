@@ -18,6 +18,32 @@ const char *thp_ko_path(void)
 	return p ? p : "/lib/modules/thp_retry.ko";
 }
 
+/*
+ * Was thp_retry.ko built with THP_TESTING=y (its fault-injection
+ * parameters exist)? Read from the file, so it works before a load.
+ */
+bool thp_testing_build(void)
+{
+	static const char tag[] = "parmtype=ksym_test_missing:";
+	int fd = open(thp_ko_path(), O_RDONLY | O_CLOEXEC);
+	bool found = false;
+	char *buf;
+	ssize_t n;
+	off_t size;
+
+	if (fd < 0)
+		return false;
+	size = lseek(fd, 0, SEEK_END);
+	buf = size > 0 ? malloc(size) : NULL;
+	if (buf) {
+		n = pread(fd, buf, size, 0);
+		found = n > 0 && memmem(buf, n, tag, sizeof(tag) - 1);
+		free(buf);
+	}
+	close(fd);
+	return found;
+}
+
 /* finit_module() on thp_retry.ko; returns 0 or -errno. */
 int thp_load(const char *params)
 {

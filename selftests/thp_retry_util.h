@@ -45,6 +45,7 @@
 /* The module, files, sysfs */
 const char *thp_ko_path(void);
 int thp_load(const char *params);
+bool thp_testing_build(void);
 int thp_unload(void);
 int thp_loaded(void);
 int thp_reload_plain(void);

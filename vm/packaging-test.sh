@@ -18,6 +18,21 @@ if make -C "$tmp" KDIR="$kroot/build" INSTALL_MOD_PATH="$tmp/root" INSTALL_MOD_D
 	install > "$tmp/install.log" 2>&1 &&
    ls "$tmp/root/lib/modules/$kver/extra/"thp_retry.ko* > /dev/null 2>&1; then
 	echo "pass host/packaging/make-install"
+	# a plain build carries no fault injection (THP_TESTING=y only)
+	ko=$(ls "$tmp/root/lib/modules/$kver/extra/"thp_retry.ko* | head -n 1)
+	case $ko in
+	*.xz) unpack=xzcat ;;
+	*.zst) unpack=zstdcat ;;
+	*.gz) unpack=zcat ;;
+	*) unpack=cat ;;
+	esac
+	if modinfo -F parmtype "$ko" | grep -q '_test_' ||
+	   $unpack "$ko" | grep -aq 'test_hold_mmap'; then
+		modinfo -p "$ko" | sed 's/^/  plain build has: /' >&2
+		echo "fail host/packaging/no-test-knobs"
+	else
+		echo "pass host/packaging/no-test-knobs"
+	fi
 else
 	sed 's/^/  make install: /' "$tmp/install.log" | tail -20 >&2
 	echo "fail host/packaging/make-install"
