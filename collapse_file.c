@@ -55,6 +55,12 @@
 #include "pgtable.h"
 #include "request.h"
 
+/* mm_counter_file(), which takes a page on 6.1 and a folio on 6.12. */
+static int thp_mm_counter_file(struct folio *folio)
+{
+	return folio_test_swapbacked(folio) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
 /* What a non-present PTE holds, for the result line. */
 static const char *thp_nonpresent_kind(pte_t pte)
 {

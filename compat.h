@@ -139,12 +139,6 @@ static inline void thp_remove_rmap_pte(struct folio *folio, struct page *page,
 #endif
 }
 
-/* mm_counter_file() takes a page on 6.1 and a folio on 6.12. */
-static inline int thp_mm_counter_file(struct folio *folio)
-{
-	return folio_test_swapbacked(folio) ? MM_SHMEMPAGES : MM_FILEPAGES;
-}
-
 /* add_mm_counter() without the unexported tracepoint call. */
 static inline void thp_add_mm_counter(struct mm_struct *mm, int member, long value)
 {
@@ -344,26 +338,6 @@ static inline void thp_anon_rmap_ptes_to_pmd(struct folio *folio, struct vm_area
 		atomic_dec(&folio_page(folio, i)->_mapcount);
 	__mod_lruvec_page_state(&folio->page, NR_ANON_MAPPED, -HPAGE_PMD_NR);
 	thp_ksym_fn(page_add_anon_rmap)(&folio->page, vma, haddr, flags | RMAP_COMPOUND);
-#endif
-}
-
-/* thp_uprobe.c */
-/*
- * Does the current task hold @mm's mmap lock for write? Only asked where a
- * kernel collapse needs the write lock (6.1; 6.12 collapses under the read
- * lock and answers true). The rwsem keeps its writer in ->owner; a
- * reader-owned lock has RWSEM_READER_OWNED (bit 0) set and may name one of
- * its readers there, possibly us. Speculative, but exact for the owner
- * asking about its own lock. Not PREEMPT_RT (Debian's kernels are not).
- */
-static inline bool thp_mmap_write_held(struct mm_struct *mm)
-{
-#if THP_COLLAPSE_MMAP_WRITE
-	long owner = atomic_long_read(&mm->mmap_lock.owner);
-
-	return !(owner & 1L) && (owner & ~7L) == (long)current;
-#else
-	return true;
 #endif
 }
 

@@ -20,6 +20,7 @@
 #include "khugepaged_retry.h"
 #include "ksyms.h"
 #include "queue_hooks.h"
+#include "scan.h"
 #include "stats.h"
 
 const struct thp_req_op thp_ops[] = {

@@ -32,7 +32,6 @@ void thp_retry_exit(void);
 int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 		  enum thp_queue_source source, gfp_t gfp);
 enum thp_result thp_queue_request(struct thp_req *req);
-enum thp_result thp_scan(struct thp_req *req);
 int thp_queue_show(struct seq_file *m, void *v);
 int thp_queue_done_show(struct seq_file *m, void *v);
 struct task_struct *thp_retry_worker_task(void);

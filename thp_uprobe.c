@@ -159,6 +159,25 @@ struct thp_up_call {
 	bool write_locked;
 };
 
+/*
+ * Does the current task hold @mm's mmap lock for write? Only asked where a
+ * kernel collapse needs the write lock (6.1; 6.12 collapses under the read
+ * lock and answers true). The rwsem keeps its writer in ->owner; a
+ * reader-owned lock has RWSEM_READER_OWNED (bit 0) set and may name one of
+ * its readers there, possibly us. Speculative, but exact for the owner
+ * asking about its own lock. Not PREEMPT_RT (Debian's kernels are not).
+ */
+static inline bool thp_mmap_write_held(struct mm_struct *mm)
+{
+#if THP_COLLAPSE_MMAP_WRITE
+	long owner = atomic_long_read(&mm->mmap_lock.owner);
+
+	return !(owner & 1L) && (owner & ~7L) == (long)current;
+#else
+	return true;
+#endif
+}
+
 /* See "Locking" at the top: not lockdep-tracked, on purpose. */
 static arch_spinlock_t thp_up_lock = __ARCH_SPIN_LOCK_UNLOCKED;
 static DEFINE_HASHTABLE(thp_up_hash, 8);

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scan.c - debugfs "scan PID": find every pte-mapped THP of a process and
+ * queue it for the retry worker (khugepaged_retry.c).
+ *
+ * A bounded walk: the page tables level by level, so a sparse address space
+ * costs what is populated, not what is reserved, with the mmap read lock let
+ * go every THP_SCAN_BATCH steps (see thp_scan()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>		/* before huge_mm.h */
+#include <linux/huge_mm.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+
+#include "collapse.h"
+#include "khugepaged_retry.h"
+#include "request.h"
+#include "scan.h"
+#include "stats.h"
+
+/* VMAs and PMD entries a scan looks at between two drops of the mmap lock */
+#define THP_SCAN_BATCH	64
+
+/*
+ * The first address in [@addr, @end) whose PMD entry exists, walking down
+ * from the pgd: an empty pgd, p4d or pud entry is skipped whole (512 GiB, or
+ * 1 GiB, at a time), so a sparse reservation of any size costs a few steps
+ * per populated upper-level entry. *@pmdp gets the entry. Returns @end when
+ * there is none.
+ *
+ * Context: mmap lock held, so no upper-level table can be freed under us.
+ */
+static unsigned long thp_scan_next_pmd(struct mm_struct *mm, unsigned long addr,
+				       unsigned long end, pmd_t **pmdp)
+{
+	mmap_assert_locked(mm);
+	while (addr < end) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+		pud_t pude;
+
+		if (pgd_none(*pgd) || pgd_bad(*pgd)) {
+			addr = pgd_addr_end(addr, end);
+			continue;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d)) {
+			addr = p4d_addr_end(addr, end);
+			continue;
+		}
+		pud = pud_offset(p4d, addr);
+		pude = READ_ONCE(*pud);
+		if (pud_none(pude) || !pud_present(pude) || pud_leaf(pude) || pud_bad(pude)) {
+			addr = pud_addr_end(addr, end);
+			continue;
+		}
+		*pmdp = pmd_offset(pud, addr);
+		return addr;
+	}
+	return end;
+}
+
+/*
+ * Queue the PMD range at @haddr if it holds a pte-mapped THP.
+ * Return: 0, or -ENOMEM when no queue entry could be allocated.
+ */
+static int thp_scan_pmd(struct thp_req *req, struct vm_area_struct *vma, unsigned long haddr,
+			pmd_t *pmd)
+{
+	struct thp_req r = { .mm = req->mm, .pid = req->pid, .addr = haddr, .haddr = haddr };
+	pmd_t pmdval = READ_ONCE(*pmd);
+	int nr;
+
+	/* only a PTE table can hold a pte-mapped THP */
+	if (pmd_none(pmdval) || pmd_trans_huge(pmdval) || !pmd_present(pmdval))
+		return 0;
+	if (thp_collapse_precheck(&r, vma, pmd, pmdval, &nr) != THP_SUCCEEDED || !nr)
+		return 0;
+	thp_stat_inc(THP_STAT_SCAN_FOUND);
+	return thp_queue_add(req->mm, haddr, req->pid, SRC_SCAN, GFP_KERNEL) == -ENOMEM ?
+	       -ENOMEM : 0;
+}
+
+/*
+ * May the scan of @vma start at @haddr (its first whole PMD range)? The
+ * VMA rules do not depend on which range of the VMA is asked about.
+ */
+static bool thp_scan_vma_ok(struct thp_req *req, struct vm_area_struct *vma,
+			    unsigned long haddr)
+{
+	struct thp_req r = { .mm = req->mm, .pid = req->pid, .addr = haddr, .haddr = haddr };
+
+	if (!vma->vm_file && !vma_is_anonymous(vma))
+		return false;
+	return thp_req_check_vma(&r, vma) == THP_SUCCEEDED;
+}
+
+/* Time to let go of the mmap lock for a moment? Counts one step of the walk. */
+static bool thp_scan_step(struct mm_struct *mm, unsigned int *steps)
+{
+	if (++*steps < THP_SCAN_BATCH && !need_resched() && !mmap_lock_is_contended(mm))
+		return false;
+	*steps = 0;
+	return true;
+}
+
+/*
+ * Drop the mmap lock for a moment: others (the target's own mmap and
+ * munmap, page faults on 6.1) get their turn, and so does the CPU.
+ * Return: false, with the lock not held, on a fatal signal.
+ */
+static bool thp_scan_breathe(struct mm_struct *mm)
+{
+	mmap_read_unlock(mm);
+	cond_resched();
+	if (fatal_signal_pending(current))
+		return false;
+	return !mmap_read_lock_killable(mm);
+}
+
+/**
+ * thp_scan() - queue every pte-mapped THP of a process
+ * @req: a request holding the target mm (req->addr unused)
+ *
+ * A pte-mapped THP is a PMD range of an eligible file VMA whose PTE table
+ * maps, in order, subpages of the one PMD-size page-cache THP at that offset
+ * (at least one PTE present), or of a private anonymous VMA whose PTE table
+ * passes thp_anon_precheck(). PMD-mapped ranges and anything that is not a
+ * THP are left alone.
+ *
+ * The walk goes down the page tables level by level and skips empty upper
+ * entries whole, so its cost follows the populated page tables, not the
+ * size of the VMAs (a 100 TiB PROT_NONE reservation is a few hundred
+ * loop turns). Like khugepaged, it drops the mmap read lock every
+ * THP_SCAN_BATCH steps (a VMA or a populated PMD entry), and as soon as a
+ * writer waits for the lock or the CPU is wanted; after that it finds its
+ * place again by address, since VMAs may have changed. A fatal signal
+ * stops it.
+ *
+ * Context: process context, may sleep; takes the mmap read lock.
+ * Return: THP_SUCCEEDED, THP_INTERRUPTED or THP_NO_MEMORY.
+ */
+enum thp_result thp_scan(struct thp_req *req)
+{
+	struct mm_struct *mm = req->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr = 0, haddr, end;
+	unsigned int steps = 0;
+	bool breathe = false;
+	pmd_t *pmd;
+
+	if (mmap_read_lock_killable(mm))
+		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	for (;;) {
+		/* the lock is let go only here, where no VMA pointer is held */
+		if (breathe && !thp_scan_breathe(mm))
+			return thp_req_fail(req, THP_INTERRUPTED, "fatal signal");
+		vma = find_vma(mm, addr);
+		if (!vma)
+			break;
+		haddr = ALIGN(max(addr, vma->vm_start), HPAGE_PMD_SIZE);
+		end = vma->vm_end & HPAGE_PMD_MASK;
+		addr = vma->vm_end;
+		breathe = thp_scan_step(mm, &steps);
+		if (haddr >= end || !thp_scan_vma_ok(req, vma, haddr))
+			continue;
+		while ((haddr = thp_scan_next_pmd(mm, haddr, end, &pmd)) < end) {
+			if (thp_scan_pmd(req, vma, haddr, pmd)) {
+				mmap_read_unlock(mm);
+				return thp_req_fail(req, THP_NO_MEMORY, "queue entry");
+			}
+			haddr += HPAGE_PMD_SIZE;
+			breathe = thp_scan_step(mm, &steps);
+			if (breathe) {
+				/* go on from here, looking the VMA up again */
+				addr = haddr;
+				break;
+			}
+		}
+	}
+	mmap_read_unlock(mm);
+	req->result = THP_SUCCEEDED;
+	return req->result;
+}
