@@ -3,6 +3,7 @@
 # host-tests.sh: tests that need no VM. Prints pass/fail/skip lines.
 #  - the IBT call-gate unit test (selftests/ibt_check_test.c), natively
 #  - checkpatch --strict on the module sources
+#  - the layer rule of Documentation/architecture.rst (scripts/check-layers.sh)
 #  - packaging: make install and dkms build (vm/packaging-test.sh)
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -27,6 +28,14 @@ if perl "$ksft/scripts/checkpatch.pl" --strict --no-tree --quiet --terse --no-su
 else
 	sed 's/^/  checkpatch: /' "$tmp/cp" >&2
 	echo "fail host/checkpatch-strict"
+fi
+
+# the layers of Documentation/architecture.rst: includes point down only
+if "$THP_TOP/scripts/check-layers.sh" "$THP_TOP" > "$tmp/layers" 2>&1; then
+	echo "pass host/layers"
+else
+	grep '^  \|^unknown' "$tmp/layers" | sed 's/^/  layers: /' >&2
+	echo "fail host/layers"
 fi
 
 "$THP_TOP/vm/packaging-test.sh"
