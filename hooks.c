@@ -20,6 +20,7 @@
 
 #include "compat.h"
 #include "hooks.h"
+#include "ksyms.h"
 
 enum thp_hook_type {
 	THP_KPROBE,
@@ -32,6 +33,7 @@ enum thp_hook_type {
  * @type: which of @kp and @krp is the probe
  * @group: its owner
  * @applies: this kernel has the function
+ * @feature: the feature it needs (enum thp_feature)
  * @first: removed before the rest of its group
  * @err: the row's state (see the top of the file)
  * @kp: the kprobe, for THP_KPROBE
@@ -43,6 +45,7 @@ struct thp_hook {
 	u8 group;
 	bool applies;
 	bool first;
+	u8 feature;
 	int err;
 	union {
 		struct kprobe kp;
@@ -51,9 +54,9 @@ struct thp_hook {
 };
 
 static struct thp_hook thp_hooks[THP_NR_HOOKS] = {
-#define THP_HOOK(id, fn, ty, gr, ap, fi) \
+#define THP_HOOK(id, fn, ty, gr, ap, feat, fi) \
 	[THP_HOOK_##id] = { .symbol = #fn, .type = THP_##ty, .group = THP_HOOKS_##gr, \
-			    .applies = (ap), .first = (fi), .err = -ENODEV },
+			    .applies = (ap), .feature = (feat), .first = (fi), .err = -ENODEV },
 #include "hooks_list.h"
 #undef THP_HOOK
 };
@@ -100,7 +103,8 @@ static void thp_hook_unregister(struct thp_hook *h)
  * @enabled: false: every row is left off (-EPERM)
  * @all_or_none: a row that fails removes the group's installed rows again
  *
- * A row that does not apply to this kernel is -ENOENT without a try. Other
+ * A row that does not apply to this kernel, or whose feature is off (a
+ * symbol it needs is missing), is -ENOENT without a try. Other
  * failures are logged (without @all_or_none) or returned.
  *
  * Context: module init; sleeps.
@@ -118,7 +122,7 @@ int thp_hooks_install(enum thp_hook_group group, const struct thp_hook_ops ops[T
 			continue;
 		if (!enabled)
 			h->err = -EPERM;
-		else if (!h->applies)
+		else if (!h->applies || !thp_feature_enabled(h->feature))
 			h->err = -ENOENT;
 		else
 			h->err = thp_hook_register(h, &ops[i]);

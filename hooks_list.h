@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * hooks_list.h - every kprobe and kretprobe of the module, in the order
- * they are registered: THP_HOOK(id, function, type, group, applies, first)
+ * they are registered:
+ * THP_HOOK(id, function, type, group, applies, feature, first)
  *
  * type:    KPROBE or KRETPROBE
  * group:   UPROBE: thp_uprobe.c's, installed all or none (uprobe_hooks=);
@@ -10,16 +11,22 @@
  *          and come out after them (main.c), so the QUEUE collapse hook can
  *          ask thp_uprobe.c whether a collapse is its.
  * applies: does this kernel have the function (compile time, compat.h)
+ * feature: the feature (ksyms.h) without which the row is not installed
  * first:   removed before the other rows of its group, which go in reverse
  *          order: UP_COLLAPSE's handler writes into an UP_WRITE call's data
  *
  * The handlers belong to the group's owner, which hands them to
  * thp_hooks_install(); hooks.c only registers, removes and shows.
  */
-THP_HOOK(UP_CLEAR_STATE,  uprobe_clear_state,            KPROBE,    UPROBE, 1, 0)
-THP_HOOK(UP_MUNMAP,       uprobe_munmap,                 KPROBE,    UPROBE, 1, 0)
-THP_HOOK(UP_COLLAPSE,     collapse_pte_mapped_thp,       KRETPROBE, UPROBE, 1, 1)
-THP_HOOK(UP_WRITE,        uprobe_write_opcode,           KRETPROBE, UPROBE, 1, 0)
+THP_HOOK(UP_CLEAR_STATE,  uprobe_clear_state,            KPROBE,    UPROBE, 1,
+	 FEAT_HOOK_UPROBE, 0)
+THP_HOOK(UP_MUNMAP,       uprobe_munmap,                 KPROBE,    UPROBE, 1,
+	 FEAT_HOOK_UPROBE, 0)
+THP_HOOK(UP_COLLAPSE,     collapse_pte_mapped_thp,       KRETPROBE, UPROBE, 1,
+	 FEAT_HOOK_UPROBE, 1)
+THP_HOOK(UP_WRITE,        uprobe_write_opcode,           KRETPROBE, UPROBE, 1,
+	 FEAT_HOOK_UPROBE, 0)
 THP_HOOK(KHUGEPAGED_ADD,  khugepaged_add_pte_mapped_thp, KPROBE,    QUEUE,
-	 THP_HAVE_KHUGEPAGED_ADD_PTE_MAPPED_THP, 0)
-THP_HOOK(COLLAPSE_FAILED, collapse_pte_mapped_thp,       KRETPROBE, QUEUE,  1, 0)
+	 THP_HAVE_KHUGEPAGED_ADD_PTE_MAPPED_THP, FEAT_HOOK_KHUGEPAGED, 0)
+THP_HOOK(COLLAPSE_FAILED, collapse_pte_mapped_thp,       KRETPROBE, QUEUE,  1,
+	 FEAT_CORE, 0)
