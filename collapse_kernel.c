@@ -6,7 +6,7 @@
  *
  * The kernel's answer is a private, renumbered enum scan_result, so before
  * calling it we run the same read-only checks as the native engine (VMA,
- * page-cache THP, every PTE: thp_precheck_ptes()): both engines then refuse the same cases with
+ * page-cache THP, every PTE: thp_file_precheck()): both engines then refuse the same cases with
  * the same result names, which is what lets the selftests compare them.
  * After the call the pmd is looked at: a huge pmd is success, anything else
  * is reported as kernel_engine_refused with the kernel's number.

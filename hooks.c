@@ -22,6 +22,9 @@
 #include "hooks.h"
 #include "ksyms.h"
 
+/* hooks_list.h's "feature" of a row that needs none */
+#define THP_NO_FEATURE	0xff
+
 enum thp_hook_type {
 	THP_KPROBE,
 	THP_KRETPROBE,
@@ -122,7 +125,8 @@ int thp_hooks_install(enum thp_hook_group group, const struct thp_hook_ops ops[T
 			continue;
 		if (!enabled)
 			h->err = -EPERM;
-		else if (!h->applies || !thp_feature_enabled(h->feature))
+		else if (!h->applies ||
+			 (h->feature != THP_NO_FEATURE && !thp_feature_enabled(h->feature)))
 			h->err = -ENOENT;
 		else
 			h->err = thp_hook_register(h, &ops[i]);

@@ -11,7 +11,8 @@
  *          and come out after them (main.c), so the QUEUE collapse hook can
  *          ask thp_uprobe.c whether a collapse is its.
  * applies: does this kernel have the function (compile time, compat.h)
- * feature: the feature (ksyms.h) without which the row is not installed
+ * feature: the feature (ksyms.h) without which the row is not installed;
+ *          THP_NO_FEATURE: none
  * first:   removed before the other rows of its group, which go in reverse
  *          order: UP_COLLAPSE's handler writes into an UP_WRITE call's data
  *
@@ -29,4 +30,4 @@ THP_HOOK(UP_WRITE,        uprobe_write_opcode,           KRETPROBE, UPROBE, 1,
 THP_HOOK(KHUGEPAGED_ADD,  khugepaged_add_pte_mapped_thp, KPROBE,    QUEUE,
 	 THP_HAVE_KHUGEPAGED_ADD_PTE_MAPPED_THP, FEAT_HOOK_KHUGEPAGED, 0)
 THP_HOOK(COLLAPSE_FAILED, collapse_pte_mapped_thp,       KRETPROBE, QUEUE,  1,
-	 FEAT_CORE, 0)
+	 THP_NO_FEATURE, 0)

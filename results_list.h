@@ -3,7 +3,8 @@
  * results_list.h - every outcome of a request: THP_RESULT(id, name, errno).
  *
  * Included several times with different definitions of THP_RESULT
- * (results.h makes the enum, request.c the names and errnos). The names are
+ * (results.h makes the enum, results.c the names and errnos, stats_list.h
+ * the result_* counters). The names are
  * ABI: debugfs result lines and "stats" show them.
  */
 THP_RESULT(SUCCEEDED,           "succeeded",               0)
