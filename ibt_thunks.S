@@ -71,10 +71,13 @@
 	RET
 .endm
 
+/* A stub for each symbol the module calls (KS_CALL), not for probe targets. */
 #define THP_KSYM(name, flags, feat)				\
+.if ((flags) & KS_CALL);					\
 SYM_FUNC_START(thp_kcall_##name);				\
 	THP_RET_TO thp_ksym_addr+8*thp_ksym_idx;		\
 SYM_FUNC_END(thp_kcall_##name);				\
+.endif;								\
 .set thp_ksym_idx, thp_ksym_idx + 1;
 
 	.text
