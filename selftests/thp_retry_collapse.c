@@ -1013,30 +1013,6 @@ TEST(read_before_write_is_empty)
 	}
 }
 
-TEST(stats_lists_every_counter)
-{
-	static const char *const names[] = {
-		"collapse_ok", "collapse_fail", "split_ok", "split_fail",
-		"result_succeeded", "result_already_pmd_mapped", "result_already_pte_mapped",
-		"result_invalid_input", "result_no_such_process", "result_no_mm",
-		"result_no_ptrace_access", "result_no_vma", "result_not_mapped",
-		"result_vma_range", "result_vma_not_file_thp", "result_vma_nohugepage",
-		"result_thp_disabled", "result_file_offset_misaligned", "result_uffd_armed",
-		"result_page_cache_miss", "result_not_thp", "result_pte_maps_private_copy",
-		"result_pte_maps_other_page", "result_pte_not_present", "result_pte_special",
-		"result_folio_pinned", "result_folio_locked", "result_pmd_changed",
-		"result_no_memory", "result_engine_unavailable", "result_kernel_engine_refused",
-		"result_pte_none", "result_folio_shared", "result_anon_not_exclusive",
-		"result_pte_bits_differ", "result_folio_state", "result_vma_mlocked",
-		"result_anon_not_supported", "result_folio_not_uptodate", "result_folio_extra_refs",
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		EXPECT_LE(0, thp_stat(names[i])) TH_LOG("no '%s N' line in stats", names[i]);
-	}
-}
-
 /*
  * The "stats" lines are ABI, names and order: every line of the module's
  * one counter list, exactly these, in this order (new ones only at the end
