@@ -868,6 +868,21 @@ TEST_F_TIMEOUT(regress, worker_not_blocked_by_mmap_lock, 90)
 	if (access(HOLD_FILE, F_OK))
 		SKIP(return, "%s: %s (not a test build of the module)", HOLD_FILE,
 		     strerror(errno));
+	/*
+	 * The holder is forked before the THP exists: a child forked after
+	 * would share the folio (folio_shared) until its mm is torn down,
+	 * which may be just after it lets the lock go.
+	 */
+	holder = kid_fork(_metadata, e, &rd, &wr);
+	if (!holder) {
+		char r[32];
+
+		snprintf(r, sizeof(r), "%d:6000", getppid());
+		if (recv_byte(rd, 60000) != 'g' || write(wr, "s", 1) != 1)
+			_exit(100);
+		ret = thp_write_file(HOLD_FILE, r);
+		_exit(ret ? -ret : 0);
+	}
 	p = ANON_THP(1, 1);
 	head = HEAD(e->me, p, 0);
 	REQ("split", e->me, p, 0, "succeeded", NULL);
@@ -877,16 +892,7 @@ TEST_F_TIMEOUT(regress, worker_not_blocked_by_mmap_lock, 90)
 	ASSERT_EQ(0, param_set(e, "max_attempts", "1000"));
 	retries0 = stat0("worker_lock_retries");
 
-	holder = kid_fork(_metadata, e, &rd, &wr);
-	if (!holder) {
-		char r[32];
-
-		snprintf(r, sizeof(r), "%d:6000", getppid());
-		if (write(wr, "s", 1) != 1)
-			_exit(100);
-		ret = thp_write_file(HOLD_FILE, r);
-		_exit(ret ? -ret : 0);
-	}
+	ASSERT_EQ(1, write(wr, "g", 1));
 	ASSERT_EQ('s', recv_byte(rd, 10000));
 	/*
 	 * From here until the holder is done: nothing that takes our mmap
