@@ -825,20 +825,6 @@ TEST_F_TIMEOUT(regress, exec_race_permission, 90)
 	EXPECT_LT(0, r.total);
 }
 
-/*
- * The holder's write of "PID:MS" to test_hold_mmap has entered the kernel:
- * /proc/KID/syscall names write.
- */
-static bool in_write(pid_t kid)
-{
-	char path[64], buf[256];
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", kid);
-	if (thp_read_file(path, buf, sizeof(buf)) <= 0)
-		return false;
-	return strtol(buf, NULL, 10) == SYS_write;
-}
-
 /* A counter, 0 when stats has no such line (a module from before it). */
 static long long stat0(const char *name)
 {
@@ -859,6 +845,7 @@ TEST_F_TIMEOUT(regress, worker_not_blocked_by_mmap_lock, 90)
 	long long retries0, retries1, act, act2;
 	struct qline q = { .result = "-" };
 	unsigned int samples = 0, stuck = 0;
+	char hold_msg[96];
 	uint64_t t_hold, t_seen = 0, t_rel, t_back = 0, deadline;
 	int rd, wr, status = -1, ret;
 	pid_t holder;
@@ -899,10 +886,17 @@ TEST_F_TIMEOUT(regress, worker_not_blocked_by_mmap_lock, 90)
 	 * lock for write (mmap, munmap, brk through malloc); it would wait
 	 * behind the holder and make every reader wait too.
 	 */
+	/*
+	 * The module logs the hold once it has the lock: only then is the
+	 * entry queued (the holder being inside write() is not enough, it
+	 * may not have reached the lock yet).
+	 */
+	snprintf(hold_msg, sizeof(hold_msg), "test_hold_mmap: holding pid %d's mmap lock",
+		 e->me);
 	deadline = thp_now_ns() + 5000000000ULL;
-	while (!in_write(holder) && thp_now_ns() < deadline)
-		usleep(10000);
-	usleep(100000);
+	while (!thp_klog_contains(hold_msg) && thp_now_ns() < deadline)
+		usleep(20000);
+	ASSERT_TRUE(thp_klog_contains(hold_msg)) TH_LOG("no '%s' in the kernel log", hold_msg);
 	t_hold = thp_now_ns();
 
 	ret = thp_queue_req(e->me, p);
