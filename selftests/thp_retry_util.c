@@ -206,6 +206,30 @@ long long thp_khugepaged_ticks(pid_t pid)
  * old value in @saved ("" if it cannot be read). The store wakes khugepaged
  * for one pass: give it time to finish before anything is mapped.
  */
+/*
+ * khugepaged sleeps scan_sleep_millisecs only while it has an mm to scan.
+ * With none (every registered process gone) it waits for the next mm to be
+ * registered and then scans at once, whatever the sleep
+ * (khugepaged_wait_work()): the first THP a test maps would wake it, and it
+ * may collapse (copy) a range the test has just split. Register this
+ * process now: a faulted anonymous VMA with MADV_HUGEPAGE enters it
+ * (khugepaged_enter_vma() wants an anon_vma). khugepaged keeps an mm on
+ * its list until the mm exits, so the mapping can go at once.
+ */
+static void khugepaged_register_self(void)
+{
+	long pmd = thp_pmd_size();
+	size_t len = 2 * (pmd > 0 ? pmd : 2L << 20);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	p[len - 1] = 1;
+	madvise(p, len, MADV_HUGEPAGE);
+	munmap(p, len);
+}
+
 void thp_khugepaged_pause(char *saved, size_t size)
 {
 	long long last = -1, now;
@@ -220,10 +244,12 @@ void thp_khugepaged_pause(char *saved, size_t size)
 		saved[0] = '\0';
 		return;
 	}
+	khugepaged_register_self();
 	/*
-	 * The store woke khugepaged for one pass, which may collapse (copy)
-	 * ranges the test is about to make: wait until its CPU time has not
-	 * moved for 100 ms (at most 3 s), i.e. it is back asleep.
+	 * The store (and the registration) woke khugepaged for one pass,
+	 * which may collapse (copy) ranges the test is about to make: wait
+	 * until its CPU time has not moved for 100 ms (at most 3 s), i.e. it
+	 * is back asleep.
 	 */
 	pid = thp_khugepaged_pid();
 	for (i = 0; i < 150 && still < 5; i++) {
