@@ -163,6 +163,21 @@ long thp_pmd_size(void)
 	return size > 0 ? size : -EINVAL;
 }
 
+/*
+ * How many PMD ranges (@pmd bytes each) a test or tool works on: @want, but
+ * no more than fit in @budget bytes, and no fewer than @min. A count chosen
+ * for 2 MiB PMDs then keeps its memory use where PMDs are larger (32 MiB
+ * with 16 KiB pages), with fewer ranges.
+ */
+size_t thp_pmd_ranges(size_t pmd, size_t want, size_t budget, size_t min)
+{
+	size_t n = budget / pmd;
+
+	if (n > want)
+		n = want;
+	return n < min ? min : n;
+}
+
 /* khugepaged's pid, or 0. */
 pid_t thp_khugepaged_pid(void)
 {
@@ -219,10 +234,12 @@ long long thp_khugepaged_ticks(pid_t pid)
 static void khugepaged_register_self(void)
 {
 	long pmd = thp_pmd_size();
-	size_t len = 2 * (pmd > 0 ? pmd : 2L << 20);
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t len = 2 * (size_t)pmd;
+	char *p;
 
+	if (pmd <= 0)		/* no THP support: no khugepaged to keep away */
+		return;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
 	p[len - 1] = 1;

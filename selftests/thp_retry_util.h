@@ -35,6 +35,8 @@
 /* The retry queue (khugepaged_retry.c): module parameters. */
 #define THP_PARAMS	"/sys/module/" THP_MODNAME "/parameters/"
 
+#define THP_MIB		(1024UL * 1024)
+
 /* /proc/PID/pagemap and /proc/kpageflags bits */
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
@@ -54,6 +56,7 @@ int thp_klog_contains(const char *needle);
 int thp_write_file(const char *path, const char *str);
 int thp_sysfs_choice(const char *path, char *out, size_t size);
 long thp_pmd_size(void);
+size_t thp_pmd_ranges(size_t pmd, size_t want, size_t budget, size_t min);
 
 /* khugepaged, huge tmpfs, mappings */
 pid_t thp_khugepaged_pid(void);
