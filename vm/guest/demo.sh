@@ -17,28 +17,39 @@ request() {	# request FILE PID:ADDR -> prints the result line
 	echo "  write $rc, result: $(cat <&3)"
 	exec 3>&-
 }
+# One PMD maps 2 MiB with 4 KiB pages, 32 MiB with 16 KiB pages (arm64-16k).
+pmd=$(cat /sys/kernel/mm/transparent_hugepage/hpage_pmd_size 2>/dev/null)
+if [ -z "$pmd" ]; then
+	echo "no hpage_pmd_size: this kernel has no THP" | out
+	exit 1
+fi
+pmd_kb=$((pmd / 1024))
+pmd_mb=$((pmd / 1048576))
 {
 	echo "kernel $(uname -r) on $(uname -m); thp_retry loaded:"
 	grep thp_retry /proc/modules
+	echo "page size $(awk '/^KernelPageSize:/ { print $2; exit }' /proc/self/smaps) kB," \
+		"one PMD maps $pmd_mb MiB ($pmd_kb kB)"
 	mkdir -p /mnt/huge
-	mount -t tmpfs -o huge=always,size=64m none /mnt/huge
-	/bin/thp_demo_target /mnt/huge/data 4 > /tmp/target.out &
+	# room for the file's two THPs and then some
+	mount -t tmpfs -o "huge=always,size=$((4 * pmd))" none /mnt/huge
+	/bin/thp_demo_target /mnt/huge/data $((2 * pmd_mb)) > /tmp/target.out &
 	pid=$!
 	while ! grep -q ADDR= /tmp/target.out 2>/dev/null; do sleep 0.1; done
 	addr=$(sed -n 's/ADDR=//p' /tmp/target.out)
 	a=${addr#0x}
 	echo
-	echo "target pid $pid maps a 4 MiB file of huge=always tmpfs at $addr:"
+	echo "target pid $pid maps a $((2 * pmd_mb)) MiB file of huge=always tmpfs at $addr (two PMDs):"
 	smaps "$pid" "$a"
 	echo
 	echo "\$ echo $pid:$addr > $d/split"
 	request split "$pid:$addr"
-	echo "now the first 2 MiB are a pte-mapped THP (ShmemPmdMapped drops to 2048 kB):"
+	echo "now the first $pmd_mb MiB are a pte-mapped THP (ShmemPmdMapped drops to $pmd_kb kB):"
 	smaps "$pid" "$a"
 	echo
 	echo "\$ echo $pid:$addr > $d/collapse"
 	request collapse "$pid:$addr"
-	echo "mapped by one PMD again (ShmemPmdMapped back to 4096 kB):"
+	echo "mapped by one PMD again (ShmemPmdMapped back to $((2 * pmd_kb)) kB):"
 	smaps "$pid" "$a"
 	echo
 	echo "\$ grep -E '^(collapse|split)_' $d/stats"
