@@ -486,8 +486,9 @@ TEST_F(anon, scan_and_worker)
 }
 
 struct writer {
-	volatile uint64_t *words;	/* one counter per page */
+	volatile uint64_t *words;	/* one counter per page, the page's first word */
 	size_t nr;
+	size_t stride;			/* words per page */
 	volatile int stop;
 	uint64_t rounds;
 };
@@ -499,14 +500,14 @@ static void *writer_fn(void *arg)
 
 	while (!w->stop) {
 		for (i = 0; i < w->nr; i++)
-			w->words[i * (4096 / 8)] += 1;
+			w->words[i * w->stride] += 1;
 		w->rounds++;
 	}
 	return NULL;
 }
 
 /*
- * A thread increments one counter per 4 KiB while the range is split and
+ * A thread increments one counter per page while the range is split and
  * collapsed in a loop: in the end every counter equals the number of rounds
  * (no write lost, none applied twice) and the rest of each page is intact.
  */
@@ -514,14 +515,14 @@ TEST_F_TIMEOUT(anon, writer_during_split_collapse_loop, 180)
 {
 	char *p = ANON_THP(1, 1);
 	uint64_t head = HEAD(p, 0);
-	size_t i, nr = self->pmd / 4096;
-	struct writer w = { (volatile uint64_t *)p, nr, 0, 0 };
+	size_t i, ps = self->ps, nr = self->nr, stride = ps / 8;
+	struct writer w = { (volatile uint64_t *)p, nr, stride, 0, 0 };
 	pthread_t t;
 	int loops, ok = 0;
 	char res[256];
 
 	for (i = 0; i < nr; i++)
-		w.words[i * (4096 / 8)] = 0;
+		w.words[i * stride] = 0;
 	ASSERT_EQ(0, pthread_create(&t, NULL, writer_fn, &w));
 	for (loops = 0; loops < 40; loops++) {
 		if (!thp_request("split", self->me, p, res, sizeof(res)) &&
@@ -534,11 +535,11 @@ TEST_F_TIMEOUT(anon, writer_during_split_collapse_loop, 180)
 		       loops, (unsigned long long)w.rounds);
 	EXPECT_LT(0, ok);
 	for (i = 0; i < nr; i++)
-		ASSERT_EQ(w.rounds, w.words[i * (4096 / 8)]) TH_LOG("counter %zu: %llu, rounds %llu",
-			  i, (unsigned long long)w.words[i * (4096 / 8)],
+		ASSERT_EQ(w.rounds, w.words[i * stride]) TH_LOG("counter %zu: %llu, rounds %llu",
+			  i, (unsigned long long)w.words[i * stride],
 			  (unsigned long long)w.rounds);
 	for (i = 0; i < nr; i++)
-		DATA(p, p + i * 4096 + 8, 4096 - 8, 1);
+		DATA(p, p + i * ps + 8, ps - 8, 1);
 	REQ("collapse", p, 0, thp_smaps_kb(self->me, p, "AnonHugePages") ? "already_pmd_mapped" :
 	    "succeeded");
 	AHP(p, self->kb);

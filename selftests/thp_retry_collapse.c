@@ -520,7 +520,7 @@ TEST_F(thp, einval_thp_disabled_in_target)
 	KID_OK(status);
 }
 
-/* File offset 4096 at a PMD-aligned address: the THP cannot be PMD-mapped there. */
+/* File offset one page at a PMD-aligned address: the THP cannot be PMD-mapped there. */
 TEST_F(thp, einval_misaligned_file_offset)
 {
 	pid_t me = getpid();

@@ -48,7 +48,8 @@ TEST_F(dev, split_then_collapse)
 	ASSERT_EQ(0, thp_dev_request("split", getpid(), self->r.p, res, sizeof(res))) TH_LOG("%s", res);
 	EXPECT_TRUE(thp_result_is(res, "succeeded")) TH_LOG("%s", res);
 	EXPECT_EQ(0, thp_smaps_kb(getpid(), self->r.p, "ShmemPmdMapped"));
-	ASSERT_EQ(0, thp_dev_request("collapse", getpid(), self->r.p + 4096, res, sizeof(res)))
+	ASSERT_EQ(0, thp_dev_request("collapse", getpid(), self->r.p + sysconf(_SC_PAGESIZE), res,
+				     sizeof(res)))
 		TH_LOG("%s", res);
 	EXPECT_TRUE(thp_result_is(res, "succeeded")) TH_LOG("%s", res);
 	EXPECT_EQ(kb, thp_smaps_kb(getpid(), self->r.p, "ShmemPmdMapped"));

@@ -49,13 +49,14 @@ static void on_term(int sig)
 static int workload(struct thp_huge_range *r)
 {
 	static const char * const verbs[] = { "split", "collapse", "queue" };
+	size_t ps = sysconf(_SC_PAGESIZE), nr = r->pmd / ps;
 	char res[256];
 	unsigned long n = 0;
 
 	signal(SIGTERM, on_term);
 	while (!stop) {
 		/* the device vanishes while the module is out: that is expected */
-		thp_dev_request(verbs[n % 3], getpid(), r->p + (n % 512) * 4096, res, sizeof(res));
+		thp_dev_request(verbs[n % 3], getpid(), r->p + (n % nr) * ps, res, sizeof(res));
 		n++;
 	}
 	return thp_huge_range_intact(r) ? 0 : 1;
@@ -83,8 +84,8 @@ static char *code_map(int fd, size_t pmd)
 static int uprobe_workload(const char *path, const char *expect, size_t pmd,
 			   struct up_counts *c)
 {
+	unsigned long n, ps = sysconf(_SC_PAGESIZE);
 	char name[32];
-	unsigned long n;
 	int fd;
 
 	signal(SIGTERM, on_term);
@@ -94,7 +95,7 @@ static int uprobe_workload(const char *path, const char *expect, size_t pmd,
 	snprintf(name, sizeof(name), "thprl_%d", getpid());
 	for (n = 0; !stop; n++) {
 		/* a different page each round, instruction-aligned */
-		unsigned long off = ((n * 4096 + n * 64) % pmd) & ~(unsigned long)(RET_SIZE - 1);
+		unsigned long off = ((n * ps + n * 64) % pmd) & ~(unsigned long)(RET_SIZE - 1);
 		char *code = code_map(fd, pmd);
 		pid_t kid = -1;
 

@@ -5,7 +5,7 @@
  * it, for THP_STRESS_SECONDS (default 60).
  *
  * The victim holds anonymous THP ranges and ranges of a huge tmpfs file
- * (MAP_SHARED). Each 4 KiB page starts with a stamp (range, page,
+ * (MAP_SHARED). Each page starts with a stamp (range, page,
  * generation) followed by a pattern of that generation; the victim keeps
  * the expected generation of every page in memory of its own and checks
  * pages all along. Its operations, at random: write a page (new
@@ -34,7 +34,6 @@
 #define NR_ANON		3
 #define NR_FILE		2
 #define NR_RANGES	(NR_ANON + NR_FILE)
-#define PAGE		4096UL
 
 struct shared {
 	atomic_int pid;			/* current victim, 0 between victims */
@@ -48,7 +47,7 @@ struct shared {
 };
 
 static struct shared *sh;
-static size_t pmd, nr;
+static size_t pmd, nr, psz;	/* PMD size, pages per PMD, page size */
 static char dir[64];
 
 static uint64_t stamp(int r, size_t pg, uint32_t gen)
@@ -62,7 +61,7 @@ static void fill_page(char *page, int r, size_t pg, uint32_t gen)
 	size_t i;
 
 	w[0] = stamp(r, pg, gen);
-	for (i = 1; i < PAGE / 8; i++)
+	for (i = 1; i < psz / 8; i++)
 		w[i] = thp_pattern(i, gen);
 }
 
@@ -73,14 +72,14 @@ static int check_page(const char *page, int r, size_t pg, uint32_t gen, bool ano
 	size_t i;
 
 	if (!gen && anon) {
-		for (i = 0; i < PAGE / 8; i++)
+		for (i = 0; i < psz / 8; i++)
 			if (w[i])
 				return -1;
 		return 0;
 	}
 	if (w[0] != stamp(r, pg, gen))
 		return -1;
-	for (i = 1; i < PAGE / 8; i += 61)
+	for (i = 1; i < psz / 8; i += 61)
 		if (w[i] != thp_pattern(i, gen))
 			return -1;
 	return 0;
@@ -122,12 +121,12 @@ static void map_range(struct range *rg, int r, char *at)
 	if (rg->anon) {
 		for (pg = 0; pg < nr; pg++) {
 			rg->gen[pg]++;
-			fill_page(rg->p + pg * PAGE, r, pg, rg->gen[pg]);
+			fill_page(rg->p + pg * psz, r, pg, rg->gen[pg]);
 		}
 	} else {
 		/* file contents survive the remap: check them */
 		for (pg = 0; pg < nr; pg++)
-			if (check_page(rg->p + pg * PAGE, r, pg, rg->gen[pg], false))
+			if (check_page(rg->p + pg * psz, r, pg, rg->gen[pg], false))
 				atomic_fetch_add(&sh->bad, 1);
 	}
 	atomic_store(&sh->addr[r], (unsigned long)rg->p);
@@ -141,7 +140,7 @@ static long check_all(struct range *rg)
 
 	for (r = 0; r < NR_RANGES; r++)
 		for (pg = 0; pg < nr; pg++)
-			if (check_page(rg[r].p + pg * PAGE, r, pg, rg[r].gen[pg], rg[r].anon))
+			if (check_page(rg[r].p + pg * psz, r, pg, rg[r].gen[pg], rg[r].anon))
 				bad++;
 	return bad;
 }
@@ -170,7 +169,7 @@ static void victim(int files[NR_FILE], uint32_t *file_gen[NR_FILE], unsigned int
 
 		r = rnd(&seed) % NR_RANGES;
 		pg = rnd(&seed) % nr;
-		p = rg[r].p + pg * PAGE;
+		p = rg[r].p + pg * psz;
 		atomic_fetch_add(&sh->ops, 1);
 		if (op < 40) {				/* write */
 			rg[r].gen[pg]++;
@@ -183,12 +182,12 @@ static void victim(int files[NR_FILE], uint32_t *file_gen[NR_FILE], unsigned int
 
 			if (pg + n > nr)
 				n = nr - pg;
-			mprotect(p, n * PAGE, PROT_READ);
+			mprotect(p, n * psz, PROT_READ);
 			if (check_page(p, r, pg, rg[r].gen[pg], rg[r].anon))
 				atomic_fetch_add(&sh->bad, 1);
-			mprotect(p, n * PAGE, PROT_READ | PROT_WRITE);
+			mprotect(p, n * psz, PROT_READ | PROT_WRITE);
 		} else if (op < 89) {			/* MADV_DONTNEED a page */
-			madvise(p, PAGE, MADV_DONTNEED);
+			madvise(p, psz, MADV_DONTNEED);
 			if (rg[r].anon)
 				rg[r].gen[pg] = 0;
 		} else if (op < 92 && rg[r].anon) {	/* munmap + mmap anew */
@@ -200,7 +199,7 @@ static void victim(int files[NR_FILE], uint32_t *file_gen[NR_FILE], unsigned int
 
 			atomic_store(&sh->addr[r], 0);
 			if (mremap(old, pmd, pmd, MREMAP_MAYMOVE | MREMAP_FIXED, spare) == spare) {
-				if (check_page(spare + pg * PAGE, r, pg, rg[r].gen[pg], rg[r].anon))
+				if (check_page(spare + pg * psz, r, pg, rg[r].gen[pg], rg[r].anon))
 					atomic_fetch_add(&sh->bad, 1);
 				if (mremap(spare, pmd, pmd, MREMAP_MAYMOVE | MREMAP_FIXED, old) !=
 				    old)
@@ -263,7 +262,7 @@ static void *attacker(void *arg)
 			usleep(1000);
 			continue;
 		}
-		a += (rnd(&seed) % nr) * PAGE;
+		a += (rnd(&seed) % nr) * psz;
 		if (kind == 2 && !(rnd(&seed) % 16)) {
 			snprintf(buf, sizeof(buf), "%d", pid);
 			ret = thp_request_raw("scan", buf, strlen(buf), res, sizeof(res));
@@ -306,8 +305,8 @@ TEST_F_TIMEOUT(stress, race, 600)
 
 	pmd = thp_pmd_size();
 	ASSERT_LT(0, (long)pmd);
-	nr = pmd / PAGE;
-	ASSERT_EQ(PAGE, (size_t)sysconf(_SC_PAGESIZE));
+	psz = sysconf(_SC_PAGESIZE);
+	nr = pmd / psz;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
 	thp_khugepaged_pause(khd, sizeof(khd));
@@ -328,7 +327,7 @@ TEST_F_TIMEOUT(stress, race, 600)
 		ASSERT_NE(MAP_FAILED, p);
 		for (pg = 0; pg < nr; pg++) {
 			file_gen[i][pg] = 1;
-			fill_page(p + pg * PAGE, NR_ANON + i, pg, 1);
+			fill_page(p + pg * psz, NR_ANON + i, pg, 1);
 		}
 		munmap(p, pmd);
 	}
