@@ -39,6 +39,13 @@
 
 #define MAX_KIDS	3
 
+/*
+ * File offset of page @n of the code, where a test puts a probe: probes of
+ * a test are in different pages (each becomes an anonymous page), whatever
+ * the page size. Uses the test's self.
+ */
+#define PG(n)		((n) * self->ps)
+
 struct kid {
 	pid_t pid;
 	int cmd;		/* commands to the kid */
@@ -52,8 +59,9 @@ FIXTURE(up)
 	char khd_sleep[32];
 	char path[128];		/* the code file */
 	char *expect;		/* its contents */
+	size_t ps;		/* page size */
 	size_t pmd;
-	long kb;
+	long kb;		/* PMD size in kB */
 	int probes;		/* probes made, for unique names */
 	char names[4][32];	/* live probes, "" when none */
 	struct kid kids[MAX_KIDS];
@@ -291,6 +299,7 @@ static void up_cleanup(FIXTURE_DATA(up) *self)
 FIXTURE_SETUP(up)
 {
 	long pmd = thp_pmd_size();
+	char opts[64];
 	size_t i;
 	int ret;
 
@@ -298,6 +307,7 @@ FIXTURE_SETUP(up)
 		SKIP(return, "no uprobe_events in tracefs");
 	ASSERT_LT(0, pmd);
 	self->owner = getpid();
+	self->ps = sysconf(_SC_PAGESIZE);
 	self->pmd = pmd;
 	self->kb = pmd / 1024;
 	if (!thp_loaded())
@@ -306,7 +316,8 @@ FIXTURE_SETUP(up)
 		SKIP(return, "uprobe hooks not installed");
 	thp_record_cmd_off(self->record_cmd, sizeof(self->record_cmd));
 	thp_khugepaged_pause(self->khd_sleep, sizeof(self->khd_sleep));
-	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), "huge=always,size=64m");
+	snprintf(opts, sizeof(opts), "huge=always,size=%zu", 4 * self->pmd);
+	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), opts);
 	ASSERT_EQ(0, ret) TH_LOG("huge tmpfs: %s", strerror(-ret));
 	self->expect = malloc(pmd);
 	ASSERT_NE(NULL, self->expect);
@@ -360,7 +371,7 @@ static void restored(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
 static void split_with(struct __test_metadata *_metadata, FIXTURE_DATA(up) *self,
 		       struct kid *k, int bps)
 {
-	EXPECT_EQ(0, range_state(self, k, 4 * bps));
+	EXPECT_EQ(0, range_state(self, k, self->ps / 1024 * bps));
 	EXPECT_EQ(bps, tracked(k->pid, k->base));
 }
 
@@ -380,10 +391,10 @@ TEST_F(up, register_unregister)
 	long done = thp_stat("uprobe_kernel_recollapsed") + thp_stat("uprobe_enqueued");
 
 	map_pmd(_metadata, self, k);
-	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
+	ASSERT_EQ(0, probe_add(self, 0, PG(1)));
 	split_with(_metadata, self, k, 1);
 	EXPECT_EQ(split + 1, thp_stat("uprobe_split"));
-	hit_remove_last(_metadata, self, k, 0, 0x1000);
+	hit_remove_last(_metadata, self, k, 0, PG(1));
 	ksft_print_msg("uprobe_kernel_recollapsed %lld uprobe_enqueued %lld\n",
 		       thp_stat("uprobe_kernel_recollapsed"), thp_stat("uprobe_enqueued"));
 	EXPECT_EQ(rest + 1, thp_stat("uprobe_restored"));
@@ -405,9 +416,9 @@ TEST_F(up, queue_fallback)
 		SKIP(return, "uprobe_test_distrust: the module was built without THP_TESTING=y");
 	ASSERT_EQ(0, thp_param_set("uprobe_test_distrust", "1"));
 	map_pmd(_metadata, self, k);
-	ASSERT_EQ(0, probe_add(self, 0, 0x3000));
+	ASSERT_EQ(0, probe_add(self, 0, PG(3)));
 	split_with(_metadata, self, k, 1);
-	hit(_metadata, self, k, 0, 0x3000);
+	hit(_metadata, self, k, 0, PG(3));
 	ASSERT_EQ(0, probe_del(self, 0));
 	thp_param_set("uprobe_test_distrust", "0");
 	EXPECT_EQ(enq + 1, thp_stat("uprobe_enqueued"));
@@ -421,17 +432,17 @@ TEST_F(up, two_probes_removed_one_at_a_time)
 	struct kid *k = &self->kids[0];
 
 	map_pmd(_metadata, self, k);
-	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
-	ASSERT_EQ(0, probe_add(self, 1, 0x5000));
+	ASSERT_EQ(0, probe_add(self, 0, PG(1)));
+	ASSERT_EQ(0, probe_add(self, 1, PG(5)));
 	split_with(_metadata, self, k, 2);
-	hit(_metadata, self, k, 0, 0x1000);
-	hit(_metadata, self, k, 1, 0x5000);
+	hit(_metadata, self, k, 0, PG(1));
+	hit(_metadata, self, k, 1, PG(5));
 	ASSERT_EQ(0, probe_del(self, 0));
 	/* give the worker its chance to do wrong */
 	usleep(300 * 1000);
 	ASSERT_EQ(0, kid_do(k, 'r', 0));
 	split_with(_metadata, self, k, 1);
-	hit_remove_last(_metadata, self, k, 1, 0x5000);
+	hit_remove_last(_metadata, self, k, 1, PG(5));
 }
 
 TEST_F(up, three_processes)
@@ -440,10 +451,10 @@ TEST_F(up, three_processes)
 
 	for (i = 0; i < MAX_KIDS; i++)
 		map_pmd(_metadata, self, &self->kids[i]);
-	ASSERT_EQ(0, probe_add(self, 0, 0x3000));
+	ASSERT_EQ(0, probe_add(self, 0, PG(3)));
 	for (i = 0; i < MAX_KIDS; i++) {
 		split_with(_metadata, self, &self->kids[i], 1);
-		hit(_metadata, self, &self->kids[i], 0, 0x3000);
+		hit(_metadata, self, &self->kids[i], 0, PG(3));
 	}
 	ASSERT_EQ(0, probe_del(self, 0));
 	for (i = 0; i < MAX_KIDS; i++)
@@ -454,10 +465,10 @@ TEST_F(up, probe_before_map)
 {
 	struct kid *k = &self->kids[0];
 
-	ASSERT_EQ(0, probe_add(self, 0, 0x2000));
+	ASSERT_EQ(0, probe_add(self, 0, PG(2)));
 	ASSERT_EQ(0, kid_map(k));
 	split_with(_metadata, self, k, 1);
-	hit_remove_last(_metadata, self, k, 0, 0x2000);
+	hit_remove_last(_metadata, self, k, 0, PG(2));
 }
 
 TEST_F(up, exit_with_probes_installed)
@@ -467,8 +478,8 @@ TEST_F(up, exit_with_probes_installed)
 	int i;
 
 	map_pmd(_metadata, self, k);
-	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
-	ASSERT_EQ(0, probe_add(self, 1, 0x7000));
+	ASSERT_EQ(0, probe_add(self, 0, PG(1)));
+	ASSERT_EQ(0, probe_add(self, 1, PG(7)));
 	EXPECT_EQ(2, tracked(k->pid, k->base));
 	pid = k->pid;
 	kid_stop(k, self->owner);
@@ -508,7 +519,7 @@ TEST_F_TIMEOUT(up, unregister_races_worker, 300)
 	h.addr = k->base;
 	ASSERT_EQ(0, pthread_create(&t, NULL, hammer_fn, &h));
 	for (i = 0; i < 20; i++) {
-		uint32_t off = 0x1000 * (1 + i % 8);
+		uint32_t off = PG(1 + i % 8);
 
 		ASSERT_EQ(0, probe_add(self, 0, off));
 		hit(_metadata, self, k, 0, off);
@@ -558,7 +569,7 @@ static int cycles(FIXTURE_DATA(up) *self, struct kid *k, int n, uint64_t *t, int
 	for (i = 0; i < n; i++) {
 		uint64_t t0 = thp_now_ns();
 
-		if (probe_enable(self, 0, true) || kid_do(k, 'x', 0x1000) ||
+		if (probe_enable(self, 0, true) || kid_do(k, 'x', PG(1)) ||
 		    probe_enable(self, 0, false))
 			return -1;
 		t[i] = thp_now_ns() - t0;
@@ -587,7 +598,7 @@ TEST_F_TIMEOUT(up, bench_cycle, 600)
 	uint64_t m_with, m_without;
 
 	map_pmd(_metadata, self, k);
-	ASSERT_EQ(0, probe_add(self, 0, 0x1000));
+	ASSERT_EQ(0, probe_add(self, 0, PG(1)));
 	ASSERT_EQ(0, probe_enable(self, 0, false));
 	ASSERT_EQ(0, kid_do(k, 'r', 0));
 	for (b = 0; b < BENCH_BLOCKS; b++) {
