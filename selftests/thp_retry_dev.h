@@ -49,16 +49,29 @@ struct thp_huge_range {
 	size_t pmd;
 };
 
-/* Mount, create, map and fill; 0 or -errno. */
+/* The byte at offset @i of the range: differs from one page to the next, too. */
+static inline char thp_huge_range_byte(size_t i, size_t ps)
+{
+	return (char)(i * 7 + i / ps);
+}
+
+/*
+ * Mount, create, map and fill; 0 or -errno. The tmpfs has room for this
+ * THP and one more file of a PMD (thp_retry_reload's code), metadata aside.
+ */
 static inline int thp_huge_range_setup(struct thp_huge_range *r)
 {
-	char path[96];
-	size_t i;
+	size_t ps = sysconf(_SC_PAGESIZE), i;
+	long pmd = thp_pmd_size();
+	char path[96], opts[64];
 	int ret;
 
-	r->pmd = thp_pmd_size();
 	r->fd = -1;
-	ret = thp_mount_tmpfs(r->dir, sizeof(r->dir), "huge=always,size=16m");
+	if (pmd <= 0)
+		return pmd ? (int)pmd : -EINVAL;
+	r->pmd = pmd;
+	snprintf(opts, sizeof(opts), "huge=always,size=%zu", 4 * r->pmd);
+	ret = thp_mount_tmpfs(r->dir, sizeof(r->dir), opts);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/data", r->dir);
@@ -69,17 +82,17 @@ static inline int thp_huge_range_setup(struct thp_huge_range *r)
 	if (r->p == MAP_FAILED)
 		return -errno;
 	for (i = 0; i < r->pmd; i++)
-		r->p[i] = (char)(i * 7 + i / 4096);
+		r->p[i] = thp_huge_range_byte(i, ps);
 	return 0;
 }
 
 /* Do the contents still hold what setup wrote? */
 static inline bool thp_huge_range_intact(const struct thp_huge_range *r)
 {
-	size_t i;
+	size_t ps = sysconf(_SC_PAGESIZE), i;
 
 	for (i = 0; i < r->pmd; i++)
-		if (r->p[i] != (char)(i * 7 + i / 4096))
+		if (r->p[i] != thp_huge_range_byte(i, ps))
 			return false;
 	return true;
 }
