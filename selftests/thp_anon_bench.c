@@ -8,19 +8,21 @@
  * Section 1, speed: N PMD ranges of anonymous THPs are made pte-mapped
  * with the module's "split"; then, alternating, one range is collapsed with
  * "collapse" (engine=native, in place) and the next with
- * madvise(MADV_COLLAPSE) (a new THP, 2 MiB copied). Each call is timed
+ * madvise(MADV_COLLAPSE) (a new THP, one PMD copied). Each call is timed
  * alone (CLOCK_MONOTONIC); medians in microseconds, and how many ranges
  * each left PMD-mapped and at their old PFN.
  *
  * Section 2, fragmented memory: M more ranges are made pte-mapped, then
- * guest memory is fragmented so that no free 2 MiB block is left: two
+ * guest memory is fragmented so that no free PMD-sized block is left: two
  * regions are faulted in page by page, alternately (neighbouring physical
  * pages go to different regions), one is mlocked with
  * vm.compact_unevictable_allowed=0 so compaction cannot move it, the other
- * is unmapped; then every 2 MiB block still free is taken by an mlocked
+ * is unmapped; then every PMD-sized block still free is taken by an mlocked
  * THP. The success rate of both methods follows.
  *
  * Usage (guest, as root, thp_retry loaded): thp_anon_bench [N] [M]
+ * N and M default to as many ranges as 32 MiB holds, 4 at least: 16 with
+ * 4 KiB pages (2 MiB PMDs), 4 with 16 KiB pages (32 MiB PMDs).
  */
 #define _GNU_SOURCE
 #include <sys/resource.h>
@@ -33,6 +35,7 @@
 #endif
 
 #define MAX_RANGES	256
+#define DEFAULT_BYTES	(32 * THP_MIB)	/* N and M by default */
 #define COMPACT_UNEVICTABLE	"/proc/sys/vm/compact_unevictable_allowed"
 
 static char khd_sleep[32], unevictable[16];
@@ -158,42 +161,47 @@ static long long mem_free(void)
 	return l ? atoll(l + 8) * 1024 : -1;
 }
 
-/* Free 2 MiB (order >= 9) blocks, from /proc/buddyinfo. */
-static long free_pmd_blocks(void)
+/*
+ * Free PMD-sized blocks (of order @order and above), from /proc/buddyinfo:
+ * its lines have one column per order, 11 with 4 KiB pages, 12 with 16 KiB.
+ */
+static long free_pmd_blocks(int order)
 {
-	char buf[4096], *l;
-	long total = 0;
+	char buf[8192], *l, *end;
+	long total = 0, v;
+	int k;
 
 	if (thp_read_file("/proc/buddyinfo", buf, sizeof(buf)) <= 0)
 		return -1;
 	for (l = strstr(buf, "zone"); l; l = strstr(l, "zone")) {
-		long v[11] = { 0 };
-		int k;
-
 		l += 4;
 		while (*l == ' ')
 			l++;
 		while (*l && *l != ' ')
 			l++;
-		for (k = 0; k < 11; k++)
-			v[k] = strtol(l, &l, 10);
-		total += v[9] + 2 * v[10];
+		for (k = 0; *l && *l != '\n'; k++, l = end) {
+			v = strtol(l, &end, 10);
+			if (end == l)
+				break;
+			if (k >= order)
+				total += v << (k - order);
+		}
 	}
 	return total;
 }
 
 /*
- * Leave no free 2 MiB block: returns the locked region (kept until the end)
- * or NULL; *len its size.
+ * Leave no free PMD-sized block: returns the locked region (kept until the
+ * end) or NULL; *len its size.
  */
 static char *fragment(size_t *len)
 {
 	long ps = sysconf(_SC_PAGESIZE);
-	long long avail = mem_free() - (96LL << 20);
+	long long avail = mem_free() - 96LL * (long long)THP_MIB;
 	size_t half, i;
 	char *a, *b;
 
-	if (avail < (64LL << 20))
+	if (avail < 64LL * (long long)THP_MIB)
 		return NULL;
 	half = (avail / 2) & ~(ps - 1);
 	a = mmap(NULL, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -219,7 +227,7 @@ static char *hogs[MAX_HOGS];
 static int nhogs;
 
 /*
- * Take every free 2 MiB block that is still left (the untouched margin):
+ * Take every free PMD-sized block that is still left (the untouched margin):
  * THPs faulted in and mlocked until the kernel hands out small pages.
  */
 static void hog_blocks(size_t pmd)
@@ -248,22 +256,26 @@ int main(int argc, char **argv)
 {
 	static uint64_t heads[2 * MAX_RANGES];
 	static struct run nat, madv, fnat, fmadv;
-	int n = argc > 1 ? atoi(argv[1]) : 16, m = argc > 2 ? atoi(argv[2]) : 16;
-	long pmd = thp_pmd_size();
+	int n = argc > 1 ? atoi(argv[1]) : -1, m = argc > 2 ? atoi(argv[2]) : -1;
+	long pmd = thp_pmd_size(), ps = sysconf(_SC_PAGESIZE);
+	int def, order;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	size_t flen = 0;
 	char *p, *q, *frag;
 	int got, fgot, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (n < 2 || n > MAX_RANGES)
-		n = 16;
-	if (m < 2 || m > MAX_RANGES)
-		m = 16;
 	if (access(THP_DEBUGFS "/collapse", F_OK))
 		return die(THP_DEBUGFS "/collapse", errno);
 	if (pmd <= 0)
 		return die("hpage_pmd_size", EINVAL);
+	def = thp_pmd_ranges(pmd, MAX_RANGES, DEFAULT_BYTES, 4);
+	if (n < 2 || n > MAX_RANGES)
+		n = def;
+	if (m < 2 || m > MAX_RANGES)
+		m = def;
+	for (order = 0; (ps << order) < pmd; order++)
+		;
 	setrlimit(RLIMIT_MEMLOCK, &rl);
 	thp_khugepaged_pause(khd_sleep, sizeof(khd_sleep));
 	if (thp_set_engine("native"))
@@ -297,8 +309,8 @@ int main(int argc, char **argv)
 	frag = fragment(&flen);
 	hog_blocks(pmd);
 	printf("# bench: anon fragmented: %zu MiB locked in small pages, %d free THPs taken, "
-	       "MemFree %lld MiB, free 2MiB blocks %ld\n", flen >> 20, nhogs, mem_free() >> 20,
-	       free_pmd_blocks());
+	       "MemFree %lld MiB, free PMD-sized blocks %ld\n", flen / THP_MIB, nhogs,
+	       mem_free() / (long long)THP_MIB, free_pmd_blocks(order));
 	if (fgot >= 2) {
 		collapse_all(q, pmd, fgot, heads + n, &fnat, &fmadv);
 		report("fragmented", &fnat, &fmadv);

@@ -12,11 +12,13 @@
  * with process_madvise(MADV_COLLAPSE) on our own pidfd. Every split is timed
  * too. Medians are in microseconds.
  *
- * Second section, the retry queue: QUEUE_RANGES (default 512) PMD ranges of
- * a huge tmpfs file, as many as got a THP (at least 64), are split; the time
- * from the first "queue" write until the worker has emptied the queue
- * (worker_ms) is compared with a loop of synchronous "collapse" writes on
- * the same ranges split again (sync_ms); medians of 3 rounds.
+ * Second section, the retry queue: QUEUE_RANGES PMD ranges of a huge tmpfs
+ * file (default, and at most, as many as 1 GiB holds: 512 with 4 KiB pages,
+ * 32 with 16 KiB), as many as got a THP (at least 128 MiB of them: 64 or 4,
+ * or all if fewer were asked for), are split; the time from the first
+ * "queue" write until the worker has emptied the queue (worker_ms) is
+ * compared with a loop of synchronous "collapse" writes on the same ranges
+ * split again (sync_ms); medians of 3 rounds.
  * ratio_sync_over_worker is sync_ms / worker_ms. scan_sleep_ms is 20 during
  * it. Then worker_wakeups is read across 2 s with an empty queue.
  * QUEUE_RANGES 0 leaves the queue section out; a setup failure skips it with
@@ -110,8 +112,9 @@ struct series {
 	char last_err[128];
 };
 
-#define QUEUE_MIN	64
-#define QUEUE_MAX	4096
+/* the queue section's file: at most QUEUE_BYTES, QUEUE_MIN_BYTES of THPs at least */
+#define QUEUE_BYTES	(1024 * THP_MIB)
+#define QUEUE_MIN_BYTES	(QUEUE_BYTES / 8)
 #define QUEUE_ROUNDS	3
 
 static char qdir[64], qsleep[32], qmax[32];
@@ -170,6 +173,7 @@ static int split_ranges(char *p, char **r, int n, char *res, size_t reslen)
 static void queue_bench(long pmd, int want)
 {
 	size_t len = (size_t)want * pmd;
+	int min = thp_pmd_ranges(pmd, want, QUEUE_MIN_BYTES, 1);
 	long long len0, gave_up, kb;
 	double worker_ms[QUEUE_ROUNDS], sync_ms[QUEUE_ROUNDS];
 	char path[128], opts[64], res[256], why[160], a[32];
@@ -214,12 +218,11 @@ static void queue_bench(long pmd, int want)
 	madvise(p, len, MADV_HUGEPAGE);
 	memset(p, 0x5a, len);
 	for (i = 0; i < want; i++)
-		if (thp_range_is_thp(getpid(), p + (size_t)i * pmd, pmd / getpagesize(), &head,
-				     why, sizeof(why)))
+		if (thp_range_is_thp(getpid(), p + (size_t)i * pmd, pmd / sysconf(_SC_PAGESIZE),
+				     &head, why, sizeof(why)))
 			r[n++] = p + (size_t)i * pmd;
-	if (n < QUEUE_MIN)
-		SKIP_QUEUE("only %d of %d ranges got a THP (at least %d needed)", n, want,
-			   QUEUE_MIN);
+	if (n < min)
+		SKIP_QUEUE("only %d of %d ranges got a THP (at least %d needed)", n, want, min);
 	for (round = 0; round < QUEUE_ROUNDS; round++) {
 		/* the worker: from the first write until the queue is empty again */
 		failed = split_ranges(p, r, n, res, sizeof(res));
@@ -296,8 +299,8 @@ int main(int argc, char **argv)
 	static struct series split = { .name = "split" };
 	char path[128], opts[64], res[256], a[32], b[32], c[32], d[32], e[32];
 	int iters = argc > 1 ? atoi(argv[1]) : 20;
-	int qranges = argc > 2 ? atoi(argv[2]) : 512;
-	int fd, pidfd, pidfd_err, s, i, err;
+	int qranges = argc > 2 ? atoi(argv[2]) : -1;
+	int fd, pidfd, pidfd_err, s, i, err, qmax;
 	long pmd = thp_pmd_size();
 	double us;
 	char *p;
@@ -392,8 +395,10 @@ int main(int argc, char **argv)
 	printf("# bench: split median_us=%s n=%d\n",
 	       fmt_us(median(split.v, split.n), a, sizeof(a)), split.n);
 
-	if (qranges < 0 || qranges > QUEUE_MAX)
-		qranges = 512;
+	/* as many as QUEUE_BYTES holds: the default, and the most */
+	qmax = QUEUE_BYTES / pmd ? QUEUE_BYTES / pmd : 1;
+	if (qranges < 0 || qranges > qmax)
+		qranges = qmax;
 	if (qranges)
 		queue_bench(pmd, qranges);
 	else
