@@ -57,8 +57,6 @@
 #include <linux/mmu_notifier.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
-#include <linux/swap.h>		/* before swapops.h */
-#include <linux/swapops.h>
 
 #include "compat.h"
 #include "collapse_anon.h"
@@ -93,7 +91,7 @@ static enum thp_result thp_anon_check_ptes(struct thp_req *req, struct folio *fo
 			return thp_req_fail(req, THP_PTE_NONE, "pte %d: none (zapped)", i);
 		if (!pte_present(ptent))
 			return thp_req_fail(req, THP_PTE_NONPRESENT, "pte %d: %s", i,
-					    is_migration_entry(pte_to_swp_entry(ptent)) ?
+					    thp_nonpresent_kind(ptent) == THP_NP_MIGRATION ?
 					    "migration entry" : "swap or marker entry");
 		if (pte_special(ptent))
 			return thp_req_fail(req, THP_PTE_SPECIAL, "pte %d: special", i);
@@ -103,7 +101,7 @@ static enum thp_result thp_anon_check_ptes(struct thp_req *req, struct folio *fo
 					    i, pfn, folio_pfn(folio) + i);
 		if (pte_protnone(ptent))
 			return thp_req_fail(req, THP_PTE_BITS, "pte %d: NUMA hinting", i);
-		if (pte_uffd_wp(ptent))
+		if (thp_pte_uffd(ptent))
 			return thp_req_fail(req, THP_PTE_BITS, "pte %d: uffd-wp", i);
 		w = pte_write(ptent);
 		excl = PageAnonExclusive(page);
@@ -173,9 +171,9 @@ static struct anon_vma *thp_folio_anon_vma(struct folio *folio)
 {
 	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 
-	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
+	if ((mapping & THP_MAPPING_FLAGS) != THP_MAPPING_ANON)
 		return NULL;
-	return (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+	return (struct anon_vma *)(mapping - THP_MAPPING_ANON);
 }
 
 /* The folio itself: anonymous, PMD-size, at the right place, settled. */
@@ -291,7 +289,7 @@ put:
 static pmd_t thp_anon_mk_pmd(struct folio *folio, struct vm_area_struct *vma,
 			     const struct thp_anon_bits *b)
 {
-	pmd_t entry = mk_huge_pmd(&folio->page, vma->vm_page_prot);
+	pmd_t entry = thp_mk_huge_pmd(folio, vma->vm_page_prot);
 
 	if (b->dirty)
 		entry = pmd_mkdirty(entry);
@@ -408,12 +406,12 @@ enum thp_result thp_anon_collapse_locked(struct thp_req *req, struct vm_area_str
 	if (thp_anon_check_folio(req, vma, folio) != THP_SUCCEEDED)
 		goto unlock;
 
-	anon_vma_lock_write(vma->anon_vma);
+	thp_anon_vma_lock_write(vma->anon_vma);
 	thp_mmu_range_init(&range, vma, req->haddr, req->haddr + HPAGE_PMD_SIZE);
 	thp_mmu_notifier_start(&range);
 	thp_anon_swap_table(req, vma, folio, pmd, pmdval);
 	thp_mmu_notifier_end(&range);
-	anon_vma_unlock_write(vma->anon_vma);
+	thp_anon_vma_unlock_write(vma->anon_vma);
 unlock:
 	folio_unlock(folio);
 put:

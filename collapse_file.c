@@ -46,8 +46,6 @@
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/shmem_fs.h>
-#include <linux/swap.h>		/* before swapops.h */
-#include <linux/swapops.h>
 
 #include "collapse_file.h"
 #include "compat.h"
@@ -62,17 +60,18 @@ static int thp_mm_counter_file(struct folio *folio)
 }
 
 /* What a non-present PTE holds, for the result line. */
-static const char *thp_nonpresent_kind(pte_t pte)
+static const char *thp_nonpresent_name(pte_t pte)
 {
-	swp_entry_t entry = pte_to_swp_entry(pte);
-
-	if (is_migration_entry(entry))
+	switch (thp_nonpresent_kind(pte)) {
+	case THP_NP_MIGRATION:
 		return "migration entry";
-	if (is_pte_marker_entry(entry))
-		return "pte marker (uffd-wp or poison)";
-	if (is_device_private_entry(entry) || is_device_exclusive_entry(entry))
+	case THP_NP_MARKER:
+		return "pte marker (uffd-wp, poison or guard)";
+	case THP_NP_DEVICE:
 		return "device entry";
-	return "swap entry";
+	default:
+		return "swap entry";
+	}
 }
 
 /**
@@ -100,7 +99,7 @@ static enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio,
 			continue;
 		if (!pte_present(ptent))
 			return thp_req_fail(req, THP_PTE_NONPRESENT, "pte %d: %s", i,
-					    thp_nonpresent_kind(ptent));
+					    thp_nonpresent_name(ptent));
 		if (pte_special(ptent))
 			return thp_req_fail(req, THP_PTE_SPECIAL, "pte %d: special", i);
 		pfn = pte_pfn(ptent);
@@ -316,7 +315,7 @@ static enum thp_result thp_install_pmd(struct thp_req *req, struct vm_area_struc
 	vm_fault_t ret;
 
 	mmap_assert_locked(vma->vm_mm);
-	ret = thp_ksym_fn(do_set_pmd)(&vmf, &folio->page);
+	ret = thp_do_set_pmd(&vmf, folio);
 	if (ret)
 		return thp_req_fail(req, THP_PMD_CHANGED, "do_set_pmd: %#x (racing fault)", ret);
 	/* the PMD mapping's reference */
@@ -364,7 +363,7 @@ enum thp_result thp_file_collapse_locked(struct thp_req *req, struct vm_area_str
 	if (THP_COLLAPSE_MMAP_WRITE) {
 		i_mmap_lock_write(mapping);
 		if (vma->anon_vma)
-			anon_vma_lock_write(vma->anon_vma);
+			thp_anon_vma_lock_write(vma->anon_vma);
 	}
 	thp_mmu_range_init(&range, vma, req->haddr, req->haddr + HPAGE_PMD_SIZE);
 	thp_mmu_notifier_start(&range);
@@ -372,7 +371,7 @@ enum thp_result thp_file_collapse_locked(struct thp_req *req, struct vm_area_str
 	thp_mmu_notifier_end(&range);
 	if (THP_COLLAPSE_MMAP_WRITE) {
 		if (vma->anon_vma)
-			anon_vma_unlock_write(vma->anon_vma);
+			thp_anon_vma_unlock_write(vma->anon_vma);
 		i_mmap_unlock_write(mapping);
 	}
 	if (req->result != THP_SUCCEEDED)

@@ -9,7 +9,8 @@
  * page-cache THP, every PTE: thp_file_precheck()): both engines then refuse the same cases with
  * the same result names, which is what lets the selftests compare them.
  * After the call the pmd is looked at: a huge pmd is success, anything else
- * is reported as kernel_engine_refused with the kernel's number.
+ * is reported as kernel_engine_refused with the kernel's number (7.x's
+ * collapse_pte_mapped_thp() returns none).
  *
  * The pre-check includes the folio states the kernel's function does not
  * look at (not uptodate: see Documentation/uptodate.rst). It must drop the
@@ -44,7 +45,7 @@
 enum thp_result thp_kernel_collapse_locked(struct thp_req *req, struct vm_area_struct *vma)
 {
 	pmd_t *pmd, pmdval;
-	int scan;
+	long scan;
 
 	if (THP_COLLAPSE_MMAP_WRITE)
 		mmap_assert_write_locked(req->mm);
@@ -60,9 +61,12 @@ enum thp_result thp_kernel_collapse_locked(struct thp_req *req, struct vm_area_s
 	if (thp_file_precheck(req, vma, pmd, pmdval, NULL) != THP_SUCCEEDED)
 		return req->result;
 
-	scan = thp_ksym_fn(collapse_pte_mapped_thp)(req->mm, req->haddr, true);
+	scan = thp_kernel_collapse_pte_mapped_thp(req->mm, req->haddr);
 	pmd = thp_find_pmd(req->mm, req->haddr);
 	if (pmd && pmd_trans_huge(thp_pmd_read(pmd)))
 		return THP_SUCCEEDED;
-	return thp_req_fail(req, THP_KERNEL_REFUSED, "scan_result %d", scan);
+	if (scan < 0)
+		return thp_req_fail(req, THP_KERNEL_REFUSED,
+				    "no huge pmd after the call (this kernel returns no scan_result)");
+	return thp_req_fail(req, THP_KERNEL_REFUSED, "scan_result %ld", scan);
 }

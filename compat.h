@@ -26,9 +26,19 @@
 
 #ifndef __ASSEMBLY__
 #include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/khugepaged.h>
 #include <linux/mmu_notifier.h>
 #include <linux/pagemap.h>
+#include <linux/ptrace.h>
 #include <linux/rmap.h>
+#include <linux/swap.h>		/* before swapops.h */
+#include <linux/swapops.h>
+#include <linux/uprobes.h>
+#include <linux/userfaultfd_k.h>
+#ifdef THP_HAVE_SOFTLEAF
+#include <linux/leafops.h>
+#endif
 #include <asm/pgalloc.h>
 #include "ksyms.h"
 
@@ -93,12 +103,200 @@ static inline bool thp_mmap_trylock(struct mm_struct *mm, bool write)
 /*
  * Did the kernel's collapse_pte_mapped_thp() leave the range PMD-mapped (or
  * retracted, to refault as a PMD)? Its answer is mm/khugepaged.c's private
- * enum scan_result: SCAN_SUCCEED is 1 and SCAN_PMD_MAPPED 4 on 6.1 and
- * 6.12 alike. Kept here, the one place that knows kernel-private numbers.
+ * enum scan_result; compat-probe.sh reads the values of SCAN_SUCCEED and
+ * SCAN_PMD_MAPPED (1 and 4 on 6.1 and 6.12, 1 and 3 on 7.x) from the
+ * huge_memory tracepoints' list of its members.
  */
 static inline bool thp_kernel_collapse_ok(long scan_result)
 {
-	return scan_result == 1 || scan_result == 4;
+	return scan_result == THP_SCAN_SUCCEED || scan_result == THP_SCAN_PMD_MAPPED;
+}
+
+/*
+ * The kernel function whose return is the scan_result of a pte-mapped THP
+ * collapse: 7.x's collapse_pte_mapped_thp() returns nothing and is a thin
+ * wrapper of the static try_collapse_pte_mapped_thp(), which MADV_COLLAPSE
+ * and khugepaged also call directly. A kretprobe target (hooks_list.h).
+ */
+#ifdef THP_HAVE_COLLAPSE_PTE_MAPPED_VOID
+#define THP_COLLAPSE_PTE_MAPPED_FN	try_collapse_pte_mapped_thp
+#else
+#define THP_COLLAPSE_PTE_MAPPED_FN	collapse_pte_mapped_thp
+#endif
+
+/*
+ * The kernel function every uprobe breakpoint write goes through: 6.16+'s
+ * uprobe_write(auprobe, vma, vaddr, insn, nbytes, verify, is_register, ...),
+ * which uprobe_write_opcode() (inlined into its callers where the compiler
+ * likes) and x86's optimized uprobes call; before, uprobe_write_opcode(
+ * auprobe, mm, vaddr, opcode). A kretprobe target (hooks_list.h).
+ */
+#ifdef THP_HAVE_UPROBE_WRITE
+#define THP_UPROBE_WRITE_FN	uprobe_write
+#else
+#define THP_UPROBE_WRITE_FN	uprobe_write_opcode
+#endif
+
+/*
+ * The arguments of a THP_UPROBE_WRITE_FN call, read at its entry: the mm,
+ * the address written and whether it installs a breakpoint (else restores
+ * the original instruction). Context: a kprobe handler.
+ */
+static inline void thp_uprobe_write_args(struct pt_regs *regs, struct mm_struct **mm,
+					 unsigned long *vaddr, bool *install)
+{
+#ifdef THP_HAVE_UPROBE_WRITE
+	struct vm_area_struct *vma = (void *)regs_get_kernel_argument(regs, 1);
+
+	*mm = vma->vm_mm;
+	*vaddr = regs_get_kernel_argument(regs, 2);
+	*install = regs_get_kernel_argument(regs, 6) & 1;
+#else
+	uprobe_opcode_t opcode = (__force uprobe_opcode_t)regs_get_kernel_argument(regs, 3);
+
+	*mm = (struct mm_struct *)regs_get_kernel_argument(regs, 1);
+	*vaddr = regs_get_kernel_argument(regs, 2);
+	*install = opcode == UPROBE_SWBP_INSN;
+#endif
+}
+
+/*
+ * Run the kernel's collapse_pte_mapped_thp(mm, addr, true); its scan_result,
+ * or -1 where it returns nothing (7.x): the caller looks at the pmd anyway.
+ */
+static inline long thp_kernel_collapse_pte_mapped_thp(struct mm_struct *mm, unsigned long addr)
+{
+#ifdef THP_HAVE_COLLAPSE_PTE_MAPPED_VOID
+	thp_ksym_fn(collapse_pte_mapped_thp)(mm, addr, true);
+	return -1;
+#else
+	return thp_ksym_fn(collapse_pte_mapped_thp)(mm, addr, true);
+#endif
+}
+
+/*
+ * prctl(PR_SET_THP_DISABLE) for every VMA of @mm. A request is an explicit
+ * advice, like MADV_COLLAPSE: 7.x's "except advised" mode does not refuse
+ * it (vma_thp_disabled(..., forced_collapse)).
+ */
+static inline bool thp_mm_thp_disabled(struct mm_struct *mm)
+{
+#ifdef THP_HAVE_MM_FLAGS_TEST
+	return mm_flags_test(MMF_DISABLE_THP_COMPLETELY, mm);
+#else
+	return test_bit(MMF_DISABLE_THP, &mm->flags);
+#endif
+}
+
+/**
+ * enum thp_nonpresent - what a non-present, non-none PTE holds
+ * @THP_NP_SWAP: a swap entry
+ * @THP_NP_MIGRATION: a migration entry
+ * @THP_NP_MARKER: a PTE marker (uffd-wp, poison, guard)
+ * @THP_NP_DEVICE: a device-private or device-exclusive entry
+ */
+enum thp_nonpresent {
+	THP_NP_SWAP,
+	THP_NP_MIGRATION,
+	THP_NP_MARKER,
+	THP_NP_DEVICE,
+};
+
+/* 7.x: softleaf_t; before: swp_entry_t and the swapops.h tests. */
+static inline enum thp_nonpresent thp_nonpresent_kind(pte_t pte)
+{
+#ifdef THP_HAVE_SOFTLEAF
+	softleaf_t entry = softleaf_from_pte(pte);
+
+	if (softleaf_is_migration(entry))
+		return THP_NP_MIGRATION;
+	if (softleaf_is_marker(entry))
+		return THP_NP_MARKER;
+	if (softleaf_is_device_private(entry) || softleaf_is_device_exclusive(entry))
+		return THP_NP_DEVICE;
+#else
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	if (is_migration_entry(entry))
+		return THP_NP_MIGRATION;
+	if (is_pte_marker_entry(entry))
+		return THP_NP_MARKER;
+	if (is_device_private_entry(entry) || is_device_exclusive_entry(entry))
+		return THP_NP_DEVICE;
+#endif
+	return THP_NP_SWAP;
+}
+
+/* The uffd bit of a present PTE: 7.x's pte_uffd() (wp or rwp), pte_uffd_wp(). */
+static inline bool thp_pte_uffd(pte_t pte)
+{
+#ifdef THP_HAVE_PTE_UFFD
+	return pte_uffd(pte);
+#else
+	return pte_uffd_wp(pte);
+#endif
+}
+
+/* folio->mapping's low bits: FOLIO_MAPPING_* on 7.x, PAGE_MAPPING_* before. */
+#ifdef THP_HAVE_FOLIO_MAPPING_FLAGS
+#define THP_MAPPING_FLAGS	FOLIO_MAPPING_FLAGS
+#define THP_MAPPING_ANON	FOLIO_MAPPING_ANON
+#else
+#define THP_MAPPING_FLAGS	PAGE_MAPPING_FLAGS
+#define THP_MAPPING_ANON	PAGE_MAPPING_ANON
+#endif
+
+/* A huge pmd mapping @folio: folio_mk_pmd() on 7.x, mk_huge_pmd() before. */
+static inline pmd_t thp_mk_huge_pmd(struct folio *folio, pgprot_t prot)
+{
+#ifdef THP_HAVE_FOLIO_MK_PMD
+	return folio_mk_pmd(folio, prot);
+#else
+	return mk_huge_pmd(&folio->page, prot);
+#endif
+}
+
+/*
+ * anon_vma_lock_write()/anon_vma_unlock_write(): in linux/rmap.h before
+ * 7.x, in mm/internal.h since, with the same body.
+ */
+static inline void thp_anon_vma_lock_write(struct anon_vma *anon_vma)
+{
+#ifdef THP_HAVE_ANON_VMA_LOCK_WRITE
+	anon_vma_lock_write(anon_vma);
+#else
+	down_write(&anon_vma->root->rwsem);
+#endif
+}
+
+static inline void thp_anon_vma_unlock_write(struct anon_vma *anon_vma)
+{
+#ifdef THP_HAVE_ANON_VMA_LOCK_WRITE
+	anon_vma_unlock_write(anon_vma);
+#else
+	up_write(&anon_vma->root->rwsem);
+#endif
+}
+
+/* do_set_pmd(): 7.x takes the folio and its first page. */
+static inline vm_fault_t thp_do_set_pmd(struct vm_fault *vmf, struct folio *folio)
+{
+#ifdef THP_HAVE_DO_SET_PMD_FOLIO
+	return thp_ksym_fn(do_set_pmd)(vmf, folio, &folio->page);
+#else
+	return thp_ksym_fn(do_set_pmd)(vmf, &folio->page);
+#endif
+}
+
+/* __split_huge_pmd() without a folio to match: 7.x dropped the argument. */
+static inline void thp_split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd,
+				      unsigned long addr)
+{
+#ifdef THP_HAVE_SPLIT_HUGE_PMD_4
+	thp_ksym_fn(__split_huge_pmd)(vma, pmd, addr, false);
+#else
+	thp_ksym_fn(__split_huge_pmd)(vma, pmd, addr, false, NULL);
+#endif
 }
 
 /*
@@ -108,7 +306,11 @@ static inline bool thp_kernel_collapse_ok(long scan_result)
 static inline pte_t *thp_pte_map_nolock(struct mm_struct *mm, pmd_t *pmd,
 					unsigned long addr, spinlock_t **ptlp)
 {
-#ifdef THP_HAVE_PTE_OFFSET_MAP_FAILABLE
+#if defined(THP_HAVE_PTE_OFFSET_MAP_RW_NOLOCK)
+	pmd_t pmdval;
+
+	return thp_ksym_fn(pte_offset_map_rw_nolock)(mm, pmd, addr, &pmdval, ptlp);
+#elif defined(THP_HAVE_PTE_OFFSET_MAP_FAILABLE)
 	return thp_ksym_fn(pte_offset_map_nolock)(mm, pmd, addr, ptlp);
 #else
 	*ptlp = pte_lockptr(mm, pmd);

@@ -122,7 +122,7 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
 		return thp_req_fail(req, THP_NOT_MAPPED, "page table with no PTE present");
 	}
 
-	thp_ksym_fn(__split_huge_pmd)(vma, pmd, req->haddr, false, NULL);
+	thp_split_huge_pmd(vma, pmd, req->haddr);
 	if (pmd_none(thp_pmd_read(pmd)) && thp_ksym_fn(__pte_alloc)(mm, pmd))
 		return thp_req_fail(req, THP_NO_MEMORY, "page table allocation");
 	if (thp_populate_ptes(req) != THP_SUCCEEDED)

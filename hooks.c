@@ -57,11 +57,14 @@ struct thp_hook {
 };
 
 static struct thp_hook thp_hooks[THP_NR_HOOKS] = {
-#define THP_HOOK(id, fn, ty, gr, ap, feat, fi) \
+/* two levels, so that a compat.h macro in the function column expands first */
+#define THP_HOOK_ROW(id, fn, ty, gr, ap, feat, fi) \
 	[THP_HOOK_##id] = { .symbol = #fn, .type = THP_##ty, .group = THP_HOOKS_##gr, \
 			    .applies = (ap), .feature = (feat), .first = (fi), .err = -ENODEV },
+#define THP_HOOK(...) THP_HOOK_ROW(__VA_ARGS__)
 #include "hooks_list.h"
 #undef THP_HOOK
+#undef THP_HOOK_ROW
 };
 
 /* The struct kprobe of a row (a kretprobe's own). */

@@ -10,6 +10,8 @@
  *          ones debugfs "hooks" lists. UPROBE rows go in before QUEUE rows
  *          and come out after them (main.c), so the QUEUE collapse hook can
  *          ask thp_uprobe.c whether a collapse is its.
+ * function: a name, or a compat.h macro naming the kernel's function
+ *          (THP_COLLAPSE_PTE_MAPPED_FN, THP_UPROBE_WRITE_FN)
  * applies: does this kernel have the function (compile time, compat.h)
  * feature: the feature (ksyms.h) without which the row is not installed;
  *          THP_NO_FEATURE: none
@@ -23,11 +25,11 @@ THP_HOOK(UP_CLEAR_STATE,  uprobe_clear_state,            KPROBE,    UPROBE, 1,
 	 FEAT_HOOK_UPROBE, 0)
 THP_HOOK(UP_MUNMAP,       uprobe_munmap,                 KPROBE,    UPROBE, 1,
 	 FEAT_HOOK_UPROBE, 0)
-THP_HOOK(UP_COLLAPSE,     collapse_pte_mapped_thp,       KRETPROBE, UPROBE, 1,
+THP_HOOK(UP_COLLAPSE,     THP_COLLAPSE_PTE_MAPPED_FN,    KRETPROBE, UPROBE, 1,
 	 FEAT_HOOK_UPROBE, 1)
-THP_HOOK(UP_WRITE,        uprobe_write_opcode,           KRETPROBE, UPROBE, 1,
+THP_HOOK(UP_WRITE,        THP_UPROBE_WRITE_FN,           KRETPROBE, UPROBE, 1,
 	 FEAT_HOOK_UPROBE, 0)
 THP_HOOK(KHUGEPAGED_ADD,  khugepaged_add_pte_mapped_thp, KPROBE,    QUEUE,
 	 THP_HAVE_KHUGEPAGED_ADD_PTE_MAPPED_THP, FEAT_HOOK_KHUGEPAGED, 0)
-THP_HOOK(COLLAPSE_FAILED, collapse_pte_mapped_thp,       KRETPROBE, QUEUE,  1,
+THP_HOOK(COLLAPSE_FAILED, THP_COLLAPSE_PTE_MAPPED_FN,    KRETPROBE, QUEUE,  1,
 	 THP_NO_FEATURE, 0)

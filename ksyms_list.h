@@ -33,7 +33,9 @@ THP_KSYM(folio_remove_rmap_ptes,		KS_REQ | KS_CALL, FEAT_NATIVE)
 #ifdef THP_HAVE_PTE_FREE_DEFER
 THP_KSYM(pte_free_defer,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
-#ifdef THP_HAVE_PTE_OFFSET_MAP_FAILABLE
+#if defined(THP_HAVE_PTE_OFFSET_MAP_RW_NOLOCK)
+THP_KSYM(pte_offset_map_rw_nolock,		KS_REQ | KS_CALL, FEAT_NATIVE)
+#elif defined(THP_HAVE_PTE_OFFSET_MAP_FAILABLE)
 THP_KSYM(pte_offset_map_nolock,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
 /* ANON: in-place collapse of anonymous THPs (collapse_anon.c). */
@@ -56,6 +58,13 @@ THP_KSYM(collapse_pte_mapped_thp,		KS_CALL, FEAT_KERNEL)
 #ifdef THP_HAVE_PAGE_REMOVE_RMAP
 THP_KSYM(khugepaged_add_pte_mapped_thp,		0, FEAT_HOOK_KHUGEPAGED)
 #endif
+#ifdef THP_HAVE_UPROBE_WRITE
+THP_KSYM(uprobe_write,				0, FEAT_HOOK_UPROBE)
+#else
 THP_KSYM(uprobe_write_opcode,			0, FEAT_HOOK_UPROBE)
+#endif
+#ifdef THP_HAVE_COLLAPSE_PTE_MAPPED_VOID
+THP_KSYM(try_collapse_pte_mapped_thp,		0, FEAT_HOOK_UPROBE)
+#endif
 THP_KSYM(uprobe_munmap,				0, FEAT_HOOK_UPROBE)
 THP_KSYM(uprobe_clear_state,			0, FEAT_HOOK_UPROBE)

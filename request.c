@@ -269,7 +269,7 @@ enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vm
 				    vma->vm_file ? "" : ", special mapping");
 	if (vma->vm_flags & VM_NOHUGEPAGE)
 		return thp_req_fail(req, THP_VMA_NOHUGEPAGE, "madvise(MADV_NOHUGEPAGE)");
-	if (test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+	if (thp_mm_thp_disabled(vma->vm_mm))
 		return thp_req_fail(req, THP_THP_DISABLED, "prctl(PR_SET_THP_DISABLE)");
 	if (vma->vm_file && ((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff) & (HPAGE_PMD_NR - 1))
 		return thp_req_fail(req, THP_MISALIGNED, "pgoff %#lx at %lx", vma->vm_pgoff,

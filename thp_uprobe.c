@@ -400,16 +400,16 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 static int thp_up_write_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct thp_up_call *c = (void *)ri->data;
-	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 1);
-	unsigned long vaddr = regs_get_kernel_argument(regs, 2);
-	uprobe_opcode_t opcode = (__force uprobe_opcode_t)regs_get_kernel_argument(regs, 3);
-	unsigned long flags;
+	struct mm_struct *mm;
+	unsigned long vaddr, flags;
+	bool install;
 
+	thp_uprobe_write_args(regs, &mm, &vaddr, &install);
 	*c = (struct thp_up_call){
 		.task = current,
 		.mm = mm,
 		.vaddr = vaddr,
-		.install = opcode == UPROBE_SWBP_INSN,
+		.install = install,
 		.write_locked = thp_mmap_write_held(mm),
 	};
 	flags = thp_up_lock_irqsave();
