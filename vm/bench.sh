@@ -3,12 +3,18 @@
 # bench.sh: the collapse/split benchmark (selftests/thp_retry_bench.c) on
 # every target of $THP_TARGETS, each in its own VM run. Timings under TCG
 # are not hardware numbers: compare the ratios within one target's line.
+# Exits 1 when a target's run failed.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 "$THP_TOP/vm/host-setup.sh" || die "host setup failed"
-for t in $THP_TARGETS; do
+targets=$(expand_targets) || die "cannot resolve THP_TARGETS ($THP_TARGETS)"
+rc=0
+for t in $targets; do
 	echo "== $t"
-	"$THP_TOP/vm/run-target.sh" "${t%-*}" "${t#*-}" bench | grep -v '^pass ' |
-		sed 's/^fail /bench step failed: /'
+	read -r series arch <<< "$(split_target "$t")"
+	"$THP_TOP/vm/run-target.sh" "$series" "$arch" bench |
+		sed -e '/^pass /d' -e 's/^fail /bench step failed: /'
+	[ "${PIPESTATUS[0]}" = 0 ] || rc=1
 done
+exit $rc

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # build-target.sh SERIES ARCH
-# (SERIES 6.12-debug: the debug tier's kernel from debug-kernel.sh)
+# (SERIES 6.12-debug or 7.x-debug/7.N-debug: the debug tier's kernel from
+# debug-kernel.sh)
 #
 # Builds thp_retry.ko (W=1 and sparse C=1; any warning fails the build), the static
 # selftests for one target into $THP_CACHE/build/ABI-ARCH, and packs the
 # guest initramfs there (initrd.gz). Prints the build directory.
+#
+# The module is built with the gcc its kernel was built with (the kernel's
+# CONFIG_GCC_VERSION): on the host when it has that gcc, else in a build
+# root of the Debian suite that has it (vm/build-root.sh; e.g. trixie for
+# 7.x on a bookworm host). The static selftests are user space and built
+# with the host's compilers.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 series=$1 arch=$2
 case "$series" in
 *-debug)
-	[ "$series-$arch" = 6.12-debug-x86_64 ] || die "the debug tier is 6.12-debug x86_64 only"
-	kroot=$("$THP_TOP/vm/debug-kernel.sh")
+	[ "$arch" = x86_64 ] || die "the debug tier is x86_64 only"
+	kroot=$("$THP_TOP/vm/debug-kernel.sh" "${series%-debug}")
 	;;
 *)
 	kroot=$("$THP_TOP/vm/fetch-kernel.sh" "$series" "$arch")
@@ -28,16 +35,22 @@ rm -rf "$out" && mkdir -p "$out/src"
 # stays clean.
 tar -C "$THP_TOP" --exclude=.git -cf - . | tar -C "$out/src" -xf -
 
-log "building thp_retry.ko for $abi $arch (W=1, sparse)"
+env=$(build_env "$kroot/build" "$arch")
+where="on the host"
+[ "$env" = host ] || where="in the $env build root"
+log "building thp_retry.ko for $abi $arch (W=1, sparse; $(kernel_cc "$kroot/build" "$arch") $where)"
 # shellcheck disable=SC2046
-if ! make -C "$kroot/build" M="$out/src" W=1 C=1 THP_TESTING=y $(cross_env "$arch") modules \
-	> "$out/build.log" 2>&1; then
+if ! in_env "$env" make -C "$kroot/build" M="$out/src" W=1 C=1 THP_TESTING=y \
+	$(cross_env "$arch") modules > "$out/build.log" 2>&1; then
 	cat "$out/build.log" >&2
 	die "module build failed for $abi $arch"
 fi
-if grep -E 'warning:|error:' "$out/build.log" >&2; then
+if grep -E 'warning:|error:|C=1 specified' "$out/build.log" >&2; then
 	die "module build for $abi $arch has warnings"
 fi
+# The kernel's Makefile turns C=1 off, with no warning: prefix, when it
+# finds sparse too old: no CHECK line means sparse did not run.
+grep -q '^  CHECK ' "$out/build.log" || die "sparse did not run for $abi $arch (C=1 ignored)"
 
 log "building selftests for $arch"
 root=$out/rootfs

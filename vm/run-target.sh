@@ -5,31 +5,48 @@
 # Builds and boots one target under QEMU TCG and judges the run. Prints one
 # line per result, "pass NAME", "fail NAME" or "skip NAME", on stdout (the
 # guest's serial log is kept as $THP_CACHE/logs/ABI-ARCH.log); demo and
-# bench also print what the guest showed for the user.
+# bench also print what the guest showed for the user. SERIES: 6.1, 6.12,
+# 7.x (the 7.x series common.sh resolves) or 7.N, or one of those with
+# -debug (the debug tier); ARCH: x86_64, arm64 or arm64-16k. Exits 1 when
+# any result is "fail".
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 series=$1 arch=$2 mode=${3:-check}
+# "7.x" (and "7.x-debug") name the series they resolve to, e.g. 7.3-x86_64
+case "$series" in
+*-debug) series=$(resolve_series "${series%-debug}")-debug || exit 1 ;;
+*) series=$(resolve_series "$series") || exit 1 ;;
+esac
+kernel_arch "$arch" > /dev/null || exit 1
 name=$series-$arch
 mkdir -p "$THP_CACHE/logs"
 
+failed=0
+# report LINES: print result lines; any "fail" makes the exit status 1
+report() {
+	[ -n "$1" ] || return 0
+	printf '%s\n' "$1"
+	if printf '%s\n' "$1" | grep -q '^fail '; then failed=1; fi
+}
+
 if ! out=$("$THP_TOP/vm/build-target.sh" "$series" "$arch"); then
-	echo "fail $name/build"
-	exit 0
+	report "fail $name/build"
+	exit 1
 fi
-echo "pass $name/build"
+report "pass $name/build"
 abi=$(basename "$out")
 # IBT kernels: the call stubs as built (QEMU cannot show a wrong one)
 if [ -f "$out/src/ibt_thunks.o" ]; then
 	if "$THP_TOP/vm/check-thunks.sh" "$out/src/ibt_thunks.o" >&2; then
-		echo "pass $name/ibt-thunks-shape"
+		report "pass $name/ibt-thunks-shape"
 	else
-		echo "fail $name/ibt-thunks-shape"
+		report "fail $name/ibt-thunks-shape"
 	fi
 fi
 log=$THP_CACHE/logs/$abi.log
 
-case "$arch" in
+case "$(kernel_arch "$arch")" in
 x86_64)
 	qemu=(qemu-system-x86_64 -cpu max)
 	console=ttyS0
@@ -39,7 +56,10 @@ arm64)
 	console=ttyAMA0
 	;;
 esac
-mem=${THP_VM_MEM:-3G}
+# arm64 -cpu max has the 16K granule; a PMD there is 32 MiB: more memory
+mem=3G
+[ "$arch" = arm64-16k ] && mem=4G
+mem=${THP_VM_MEM:-$mem}
 # thp_retry_reload: 30 load/unload cycles in the normal tier, 100 in the
 # debug tier (on x86_64 in a boot of its own, see the end of this file).
 extra=" thp_reload_cycles=${THP_RELOAD_CYCLES:-30}"
@@ -52,7 +72,7 @@ case "$series" in
 	timeout=${THP_VM_TIMEOUT:-5400}
 	;;
 esac
-verdict() { if [ "$1" = 0 ]; then echo "pass $2"; else echo "fail $2"; fi; }
+verdict() { if [ "$1" = 0 ]; then report "pass $2"; else report "fail $2"; fi; }
 
 # boot LOG PREFIX APPEND [ACCEL]: boot once (ACCEL: QEMU's -accel, default
 # multi-threaded TCG), judge the serial log. Result names are PREFIX/boot,
@@ -72,12 +92,20 @@ boot() {
 	if [ "$mode" != check ]; then
 		sed -n 's/^THP-DEMO: \{0,1\}//p' "$blog"
 	fi
+	if [ "$mode" = demo ]; then
+		# vm/guest/demo.sh: both requests (split, collapse) written and
+		# answered, the target process seen to the end
+		[ "$(grep -c '^THP-DEMO:   write ok, result:' "$blog")" -ge 2 ] &&
+			! grep -q '^THP-DEMO:   write failed' "$blog" &&
+			grep -q '^THP-DEMO: target exited with' "$blog"
+		verdict $? "$prefix/demo-steps"
+	fi
 
 	grep -q 'THP-VM: booted' "$blog"; verdict $? "$prefix/boot"
 	grep -q '^THP-VM: insmod ok' "$blog"; verdict $? "$prefix/insmod"
 	if [ "$mode" = check ]; then
 		# Each selftest's TAP lines sit between its begin and end markers.
-		awk -v t="$name" '
+		report "$(awk -v t="$name" '
 			/^THP-VM: selftest-begin / { cur = $3; next }
 			/^THP-VM: selftest-end / {
 				rc = $4; sub("rc=", "", rc)
@@ -96,7 +124,7 @@ boot() {
 				printf "%s %s/%s/%s\n", res, t, cur, line
 			}
 			END { if (cur != "") printf "fail %s/%s (timed out or crashed)\n", t, cur }
-		' "$blog"
+		' "$blog")"
 	fi
 	grep -q '^THP-VM: rmmod ok' "$blog"; verdict $? "$prefix/rmmod"
 	grep -q '^THP-VM: dmesg-end' "$blog"; verdict $? "$prefix/shutdown"
@@ -104,9 +132,9 @@ boot() {
 		grep -E 'BUG|WARNING|Oops|Bad page|Bad rss-counter|KASAN|suspected memory leak|possible circular|INFO: task|inconsistent lock state|sleeping function called' || true)
 	if [ -n "$splats" ]; then
 		printf '%s\n' "$splats" | sed 's/^/  dmesg: /' >&2
-		echo "fail $prefix/dmesg-clean"
+		report "fail $prefix/dmesg-clean"
 	else
-		echo "pass $prefix/dmesg-clean"
+		report "pass $prefix/dmesg-clean"
 	fi
 	[ $qrc = 0 ] || log "qemu exited with $qrc (124: timeout)"
 }
@@ -135,4 +163,4 @@ if [ "$arch" = x86_64 ] && [ "$mode" = check ] &&
 else
 	boot "$log" "$name" "${THP_ONLY:+ thp_only=$THP_ONLY}"
 fi
-exit 0
+exit $failed
