@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# host-setup.sh: install what the VM runner needs on a Debian bookworm host.
-# Idempotent and quick when everything is there. Needs root.
+# host-setup.sh: install what the VM runner needs on a Debian bookworm or
+# trixie host (the package names are the same on both), and refresh the
+# runner's own apt lists in $THP_CACHE/apt once a day (common.sh). The
+# host's apt configuration is never changed: the kernels and busybox of
+# every target, arm64 ones included, come through the runner's own lists.
+# Idempotent and quick when everything is there. Needs root to install.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -10,10 +14,12 @@ pkgs=(
 	gcc make bc flex bison libelf-dev libssl-dev dwarves kmod
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross	# arm64 module + static tests
 	libc6-dev cpio gzip xz-utils zstd	# initramfs, deb extraction
-	busybox-static				# host arch busybox (arm64 one is fetched)
-	linux-source-6.12			# kselftest headers, checkpatch
+	busybox-static				# host arch busybox (the guests' are fetched)
+	linux-source-6.12			# kselftest headers, checkpatch, debug tier
 	sparse perl
 	dkms					# packaging test
+	debootstrap debian-archive-keyring	# build roots (vm/build-root.sh)
+	util-linux				# unshare, flock
 )
 
 missing=()
@@ -21,27 +27,13 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 		missing+=("$p")
 done
-need_arm64=0
-dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
 
-if [ "$(id -u)" != 0 ] && { [ ${#missing[@]} -gt 0 ] || [ $need_arm64 = 1 ]; }; then
-	die "run as root to install: ${missing[*]} ${need_arm64:+(and add arch arm64)}"
-fi
-if [ $need_arm64 = 1 ]; then
-	log "adding foreign architecture arm64"
-	dpkg --add-architecture arm64
-fi
-stamp=$THP_CACHE/apt-updated
-mkdir -p "$THP_CACHE"
-# apt lists are refreshed when something is missing, or once a day.
-if [ ${#missing[@]} -gt 0 ] || [ $need_arm64 = 1 ] ||
-   [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
-	log "apt-get update"
-	apt-get update -q >&2
-	touch "$stamp"
-fi
 if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || die "run as root to install: ${missing[*]}"
+	log "apt-get update"
+	apt-get update -q >&2 || die "apt-get update failed"
 	log "installing ${missing[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${missing[@]}" >&2
+		"${missing[@]}" >&2 || die "cannot install ${missing[*]}"
 fi
+apt_refresh

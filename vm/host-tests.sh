@@ -5,10 +5,14 @@
 #  - checkpatch --strict on the module sources
 #  - the layer rule of Documentation/architecture.rst (scripts/check-layers.sh)
 #  - packaging: make install and dkms build (vm/packaging-test.sh)
+# Exits 1 when a line is "fail".
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-ksft=$("$THP_TOP/vm/ksft-headers.sh") || { echo "fail host/ksft-headers"; exit 0; }
+rc=0
+fail() { echo "fail $*"; rc=1; }
+
+ksft=$("$THP_TOP/vm/ksft-headers.sh") || { fail "host/ksft-headers"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -18,16 +22,16 @@ if make -s -C "$THP_TOP/selftests" KSFT_INC="$ksft/tools/testing/selftests" OUT=
 	sed -n 's/^ok [0-9]* \(.*\)/pass host\/ibt_check_test\/\1/p; s/^not ok [0-9]* \(.*\)/fail host\/ibt_check_test\/\1/p' "$tmp/tap"
 else
 	cat "$tmp/log" >&2
-	echo "fail host/ibt_check_test/build"
+	fail "host/ibt_check_test/build"
 fi
 
-cd "$THP_TOP" || exit 0
+cd "$THP_TOP" || exit 1
 if perl "$ksft/scripts/checkpatch.pl" --strict --no-tree --quiet --terse --no-summary \
 	--ignore SPDX_LICENSE_TAG -f ./*.c ./*.h > "$tmp/cp" 2>&1; then
 	echo "pass host/checkpatch-strict"
 else
 	sed 's/^/  checkpatch: /' "$tmp/cp" >&2
-	echo "fail host/checkpatch-strict"
+	fail "host/checkpatch-strict"
 fi
 
 # the layers of Documentation/architecture.rst: includes point down only
@@ -35,7 +39,8 @@ if "$THP_TOP/scripts/check-layers.sh" "$THP_TOP" > "$tmp/layers" 2>&1; then
 	echo "pass host/layers"
 else
 	grep '^  \|^unknown' "$tmp/layers" | sed 's/^/  layers: /' >&2
-	echo "fail host/layers"
+	fail "host/layers"
 fi
 
-"$THP_TOP/vm/packaging-test.sh"
+"$THP_TOP/vm/packaging-test.sh" || rc=1
+exit $rc
