@@ -2,7 +2,8 @@
 /*
  * compat.h - every difference between the kernels thp_retry supports.
  *
- * Targets: Debian bookworm 6.1 LTS and 6.12 LTS, x86_64 and arm64. Code
+ * Targets: Debian 6.1 (bookworm), 6.12 (trixie, bookworm-security) and 7.x
+ * (trixie-backports), x86_64 and arm64, and 7.x arm64 with 16K pages. Code
  * outside this header uses only the THP_HAVE_* macros and the thp_*
  * wrappers defined here, never LINUX_VERSION_CODE.
  *

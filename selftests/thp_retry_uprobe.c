@@ -554,6 +554,8 @@ static int probe_enable(FIXTURE_DATA(up) *self, int slot, bool on)
 {
 	char buf[256];
 
+	if (!on)
+		thp_lru_drain_all();
 	snprintf(buf, sizeof(buf), "events/" THP_UPROBE_GROUP "/%s/enable", self->names[slot]);
 	return thp_trace_write(buf, on ? "1" : "0");
 }
