@@ -24,6 +24,10 @@ trixie) gcc=14 ;;
 *) die "no build root recipe for suite '$suite'" ;;
 esac
 root=$THP_CACHE/roots/$suite
+pkgs=gcc-$gcc,gcc-$gcc-aarch64-linux-gnu,make,libelf-dev,libssl-dev,bc,flex,bison,python3,perl,cpio,kmod,dwarves,sparse
+# a root made from another recipe is made anew
+recipe="$suite $pkgs"
+if [ "$suite" = trixie ]; then recipe="$recipe +unstable-sparse"; fi
 
 make_root() {
 	local tmp=$root.tmp mirror
@@ -32,7 +36,7 @@ make_root() {
 	log "creating the $suite build root in $root (debootstrap from $mirror, about a minute)"
 	rm -rf "$tmp"
 	if ! debootstrap --variant=minbase \
-		--include=gcc-$gcc,gcc-$gcc-aarch64-linux-gnu,make,libelf-dev,libssl-dev,bc,flex,bison,python3,cpio,kmod,dwarves,sparse \
+		--include="$pkgs" \
 		"$suite" "$tmp" "$mirror" > "$THP_CACHE/roots/$suite.log" 2>&1; then
 		tail -n 20 "$THP_CACHE/roots/$suite.log" >&2
 		rm -rf "$tmp"
@@ -51,6 +55,8 @@ make_root() {
 	[ "$suite" = trixie ] && new_sparse "$tmp"
 	chroot "$tmp" sh -c "gcc-$gcc --version && aarch64-linux-gnu-gcc-$gcc --version && sparse --version" \
 		> /dev/null || die "the $suite root lacks a compiler or sparse"
+	echo "$recipe" > "$tmp/.thp-recipe"
+	rm -rf "$root"
 	mv "$tmp" "$root"
 }
 
@@ -87,11 +93,12 @@ new_sparse() {
 }
 
 mkdir -p "$THP_CACHE/roots"
-if [ ! -x "$root/usr/bin/gcc-$gcc" ]; then
+ready() { [ "$(cat "$root/.thp-recipe" 2>/dev/null)" = "$recipe" ]; }
+if ! ready; then
 	# one creator at a time; the others wait and reuse its root
 	exec 9> "$THP_CACHE/roots/.$suite.lock"
 	flock 9
-	[ -x "$root/usr/bin/gcc-$gcc" ] || make_root
+	ready || make_root
 	exec 9>&-
 fi
 if [ $# = 0 ]; then
