@@ -136,27 +136,36 @@ static inline int thp_uprobe_add(const char *name, const char *path, unsigned lo
 }
 
 /*
- * Drain every CPU's LRU batches: compaction through
- * /proc/sys/vm/compact_memory calls lru_add_drain_all() first (it moves no
- * THP: compaction skips pages of pageblock order and up).
+ * Drain every CPU's LRU batches: MADV_COLLAPSE calls lru_add_drain_all()
+ * before it looks at the range, here a fresh anonymous one with one page
+ * touched (a VMA without an anon_vma gets EINVAL before the drain; this
+ * one is collapsed, a copy of one page). Compaction
+ * drains too, but then migrates small pages, whose new copies go back into
+ * a batch; tmpfs ignores POSIX_FADV_DONTNEED.
  *
  * 6.16+ restores the page-cache page at unregister only when the
  * breakpoint's anonymous copy has no reference beyond its mappings and the
  * caller's, and the copy the COW made at register time sits in a per-CPU
  * LRU batch, holding one more, until something drains it (measured on
  * 7.3.4 without the module: the copy stays, however long the wait). A test
- * that unregisters soon after registering drains first, as memory pressure
- * or LRU activity would on a real system (Documentation/uprobe.rst).
+ * that unregisters soon after registering drains first, as LRU activity
+ * would on a real system (Documentation/uprobe.rst).
  */
 static inline void thp_lru_drain_all(void)
 {
-	int fd = open("/proc/sys/vm/compact_memory", O_WRONLY | O_CLOEXEC);
+	long pmd = thp_pmd_size();
+	size_t len;
+	char *p;
 
-	if (fd < 0)
+	if (pmd <= 0)
 		return;
-	if (write(fd, "1", 1) != 1)
-		perror("compact_memory (no LRU drain)");
-	close(fd);
+	len = 2 * pmd;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	p[len - 1] = 1;
+	madvise(p, len, 25 /* MADV_COLLAPSE */);
+	munmap(p, len);
 }
 
 /* Disable and delete probe @name (unregisters it); 0 or -errno. */
