@@ -141,9 +141,14 @@ static inline bool thp_kernel_collapse_ok(long scan_result)
 /*
  * The arguments of a THP_UPROBE_WRITE_FN call, read at its entry: the mm,
  * the address written and whether it installs a breakpoint (else restores
- * the original instruction). Context: a kprobe handler.
+ * the original instruction). False when the call is none of the two: x86's
+ * optimized uprobes (7.x) rewrite a 5-byte NOP into a call in several
+ * uprobe_write() steps, some at vaddr + 1, all but the breakpoint's own
+ * install and the final restore with do_update_ref_ctr false
+ * (arch/x86/kernel/uprobes.c); those leave the breakpoint's set as it is.
+ * Context: a kprobe handler.
  */
-static inline void thp_uprobe_write_args(struct pt_regs *regs, struct mm_struct **mm,
+static inline bool thp_uprobe_write_args(struct pt_regs *regs, struct mm_struct **mm,
 					 unsigned long *vaddr, bool *install)
 {
 #ifdef THP_HAVE_UPROBE_WRITE
@@ -152,12 +157,14 @@ static inline void thp_uprobe_write_args(struct pt_regs *regs, struct mm_struct 
 	*mm = vma->vm_mm;
 	*vaddr = regs_get_kernel_argument(regs, 2);
 	*install = regs_get_kernel_argument(regs, 6) & 1;
+	return regs_get_kernel_argument(regs, 7) & 1;
 #else
 	uprobe_opcode_t opcode = (__force uprobe_opcode_t)regs_get_kernel_argument(regs, 3);
 
 	*mm = (struct mm_struct *)regs_get_kernel_argument(regs, 1);
 	*vaddr = regs_get_kernel_argument(regs, 2);
 	*install = opcode == UPROBE_SWBP_INSN;
+	return true;
 #endif
 }
 

@@ -404,7 +404,8 @@ static int thp_up_write_entry(struct kretprobe_instance *ri, struct pt_regs *reg
 	unsigned long vaddr, flags;
 	bool install;
 
-	thp_uprobe_write_args(regs, &mm, &vaddr, &install);
+	if (!thp_uprobe_write_args(regs, &mm, &vaddr, &install))
+		return 1;	/* no return handler */
 	*c = (struct thp_up_call){
 		.task = current,
 		.mm = mm,
