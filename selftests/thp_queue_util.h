@@ -17,7 +17,13 @@
 
 #define MAX_KIDS	2
 #define FAST_SLEEP_MS	20	/* scan_sleep_ms during the tests */
-#define BLOCKER_LEN	(16UL << 20)
+/*
+ * A blocker's region: 4096 pages (16 MiB of 4 KiB pages, 64 MiB of 16 KiB),
+ * so that each mprotect() holds the mmap lock over as many PTEs whatever
+ * the page size; in bytes of 16 KiB pages it would hold it a quarter as long.
+ */
+#define BLOCKER_PAGES	4096
+#define BLOCKER_LEN	(BLOCKER_PAGES * (size_t)sysconf(_SC_PAGESIZE))
 #define GIB		(1UL << 30)
 
 #define NR_QPARAMS	7
