@@ -72,9 +72,21 @@
 .endm
 
 /* A stub for each symbol the module calls (KS_CALL), not for probe targets. */
+/*
+ * Every stub begins with ENDBR64: the C code only calls them directly, but a
+ * stub must stay safe to reach through a pointer. SYM_FUNC_START() emits it
+ * before 7.x; 7.x keeps it for SYM_TYPED_FUNC_START(), which would also add
+ * a kCFI type the stubs cannot have.
+ */
+#ifdef THP_HAVE_SYM_FUNC_START_ENDBR
+#define THP_STUB_START(name)	SYM_FUNC_START(name)
+#else
+#define THP_STUB_START(name)	SYM_FUNC_START(name); ENDBR
+#endif
+
 #define THP_KSYM(name, flags, feat)				\
 .if ((flags) & KS_CALL);					\
-SYM_FUNC_START(thp_kcall_##name);				\
+THP_STUB_START(thp_kcall_##name);				\
 	THP_RET_TO thp_ksym_addr+8*thp_ksym_idx;		\
 SYM_FUNC_END(thp_kcall_##name);				\
 .endif;								\
@@ -84,6 +96,6 @@ SYM_FUNC_END(thp_kcall_##name);				\
 #include "ksyms_list.h"
 
 /* kallsyms_lookup_name() itself is sealed on the Debian 6.12 kernel. */
-SYM_FUNC_START(thp_kcall_kallsyms_lookup_name)
+THP_STUB_START(thp_kcall_kallsyms_lookup_name)
 	THP_RET_TO thp_kln_addr
 SYM_FUNC_END(thp_kcall_kallsyms_lookup_name)

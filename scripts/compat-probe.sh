@@ -112,6 +112,10 @@ either MM_LOCK_SEQCOUNT linux/mmap_lock.h 'static inline void mm_lock_seqcount_b
 	linux/mmap_lock.h 'down_write\(&mm->mmap_lock\); __mmap_lock_trace_acquire_returned\(mm, true, true\);'
 # 6.8+: folio_add_anon_rmap_pmd() replaces page_add_anon_rmap(RMAP_COMPOUND).
 either FOLIO_ADD_ANON_RMAP_PMD linux/rmap.h 'void folio_add_anon_rmap_pmd\(' "$o61f" "$o61r"
+# x86 before 7.x: SYM_FUNC_START() begins every function with ENDBR; 7.x
+# leaves it to SYM_TYPED_FUNC_START() (functions called indirectly).
+either SYM_FUNC_START_ENDBR x86/include/asm/linkage.h 'define SYM_FUNC_START\(name\) .?.?SYM_START\(name, SYM_L_GLOBAL, SYM_[AF]_ALIGN\) .?.?ENDBR' \
+	x86/include/asm/linkage.h 'define SYM_FUNC_START\(name\) .?.?SYM_START\(name, SYM_L_GLOBAL, SYM_[AF]_ALIGN\)'
 # 6.2+ x86: the assembler macro that counts a call for call depth tracking.
 have CALL_DEPTH_ACCOUNT x86/include/asm/nospec-branch.h '\.macro CALL_DEPTH_ACCOUNT'
 # 6.12: PG_partially_mapped marks anon THPs queued for a deferred split.
