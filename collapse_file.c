@@ -270,7 +270,7 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 	struct thp_pte_lock l;
 	unsigned long addr;
 	pte_t *start_pte;
-	int i, nr;
+	int i, nr, batch, cleared = 0;
 
 	start_pte = thp_pte_lock(req, pmd, pmdval, &l);
 	if (!start_pte)
@@ -280,18 +280,31 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 	if (thp_check_ptes(req, folio, start_pte, &nr) != THP_SUCCEEDED)
 		goto unlock;
 
-	/* step 2: clear the PTEs and their rmap; the flush comes in step 3 */
-	for (i = 0, addr = req->haddr; i < HPAGE_PMD_NR; i++, addr += PAGE_SIZE) {
-		pte_t ptent = ptep_get(start_pte + i);
+	/*
+	 * step 2: clear the PTEs and their rmap; the flush comes in step 3.
+	 * Step 1 proved every non-none PTE present and mapping subpage i of
+	 * the folio, so each run of non-none PTEs maps consecutive pages of
+	 * it and is cleared, and its rmap removed, as one batch (upstream's
+	 * clear_ptes() and folio_remove_rmap_ptes() on 7.x).
+	 */
+	for (i = 0; i < HPAGE_PMD_NR; i += batch) {
+		pte_t ptent;
 
-		if (pte_none(ptent))
+		batch = 1;
+		if (pte_none(ptep_get(start_pte + i)))
 			continue;
-		ptent = ptep_get_and_clear(mm, addr, start_pte + i);
+		while (i + batch < HPAGE_PMD_NR && !pte_none(ptep_get(start_pte + i + batch)))
+			batch++;
+		addr = req->haddr + i * PAGE_SIZE;
+		ptent = thp_get_and_clear_ptes(mm, addr, start_pte + i, batch);
 		if (pte_dirty(ptent))
 			*dirty = true;
-		thp_remove_rmap_pte(folio, folio_page(folio, i), vma);
+		thp_remove_rmap_ptes(folio, folio_page(folio, i), batch, vma);
+		cleared += batch;
 	}
-	*nr_cleared = nr;
+	/* nothing changes a PTE's presence under the PTE lock */
+	VM_WARN_ON_ONCE(cleared != nr);
+	*nr_cleared = cleared;
 
 	/* step 3: retract the empty page table, flushing the TLB for the range */
 	*pgt_pmd = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);

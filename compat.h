@@ -338,14 +338,52 @@ static inline void thp_pte_unmap(pte_t *pte)
 	pte_unmap(pte);
 }
 
-/* Remove the rmap of one PTE mapping of a file page. */
-static inline void thp_remove_rmap_pte(struct folio *folio, struct page *page,
-				       struct vm_area_struct *vma)
+/*
+ * Remove the rmap of @nr PTE mappings of consecutive pages of a file folio,
+ * from @page on.
+ */
+static inline void thp_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
+					struct vm_area_struct *vma)
 {
 #ifdef THP_HAVE_FOLIO_REMOVE_RMAP_PTES
-	thp_ksym_fn(folio_remove_rmap_ptes)(folio, page, 1, vma);
+	thp_ksym_fn(folio_remove_rmap_ptes)(folio, page, nr, vma);
 #else
-	thp_ksym_fn(page_remove_rmap)(page, vma, false);
+	while (nr--)
+		thp_ksym_fn(page_remove_rmap)(page++, vma, false);
+#endif
+}
+
+/*
+ * Clear @nr present PTEs that map consecutive pages of one folio, all under
+ * one pmd, and return the first with the dirty and young bits of all of
+ * them. 6.9+: get_and_clear_full_ptes(), which on arm64
+ * (CONFIG_ARM64_CONTPTE) clears whole contiguous blocks (64 KiB with 4K
+ * pages, 2 MiB with 16K) without unfolding them first (one TLB flush per
+ * block, which costs more under QEMU TCG than the rest of a collapse).
+ * 6.1: one PTE at a time.
+ *
+ * Context: the PTE lock held.
+ */
+static inline pte_t thp_get_and_clear_ptes(struct mm_struct *mm, unsigned long addr,
+					   pte_t *pte, unsigned int nr)
+{
+#ifdef THP_HAVE_GET_AND_CLEAR_FULL_PTES
+	return get_and_clear_full_ptes(mm, addr, pte, nr, 0);
+#else
+	pte_t ptent = ptep_get_and_clear(mm, addr, pte);
+
+	while (--nr) {
+		pte_t tmp;
+
+		pte++;
+		addr += PAGE_SIZE;
+		tmp = ptep_get_and_clear(mm, addr, pte);
+		if (pte_dirty(tmp))
+			ptent = pte_mkdirty(ptent);
+		if (pte_young(tmp))
+			ptent = pte_mkyoung(ptent);
+	}
+	return ptent;
 #endif
 }
 

@@ -80,6 +80,9 @@ either PTE_OFFSET_MAP_RW_NOLOCK linux/mm.h 'pte_t \*pte_offset_map_rw_nolock\(' 
 either PTE_FREE_DEFER linux/pgtable.h 'void pte_free_defer\(' "$o61f" "$o61r"
 # 6.8+: folio_remove_rmap_ptes() replaces page_remove_rmap().
 either FOLIO_REMOVE_RMAP_PTES linux/rmap.h 'folio_remove_rmap_ptes\(' "$o61f" "$o61r"
+# 6.9+: get_and_clear_full_ptes() clears a batch of PTEs of one folio (arm64:
+# whole contiguous blocks without unfolding them).
+either GET_AND_CLEAR_FULL_PTES linux/pgtable.h 'pte_t get_and_clear_full_ptes\(' "$o61f" "$o61r"
 # 6.5+: get_user_pages_remote() lost its vmas argument.
 either GUP_REMOTE_NO_VMAS linux/mm.h 'get_user_pages_remote\(struct mm_struct \*mm, unsigned long start, unsigned long nr_pages, unsigned int gup_flags, struct page \*\*pages, int \*locked\)' "$o61f" "$o61r"
 # 6.3+: mmu_notifier_range_init() lost its vma argument.
