@@ -12,7 +12,9 @@
 # runs CMD inside it (chroot), in the current directory, with /proc, /dev and
 # $THP_CACHE mounted at the same paths as on the host. The mounts live in a
 # mount namespace of their own (unshare -m): they vanish with the command,
-# however it ends, and are never visible on the host.
+# however it ends, and are never visible on the host. Inside a chroot,
+# where / is not a mount point and unshare cannot make mounts private, they
+# are made in place and undone when the command ends.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -107,14 +109,36 @@ if [ $# = 0 ]; then
 fi
 
 mkdir -p "$root$THP_CACHE"
-exec unshare -m --propagation private -- /bin/sh -ec '
+# The mounts, then CMD in the root. The mounts are undone on the way out,
+# which matters only where they could not be put in a namespace of their own.
+# shellcheck disable=SC2016
+script='
 	root=$1 cache=$2 dir=$3
 	shift 3
+	undo() {
+		umount "$root$cache" 2> /dev/null || true
+		umount "$root/dev" 2> /dev/null || true
+		umount "$root/proc" 2> /dev/null || true
+	}
+	trap undo EXIT
+	trap "exit 129" HUP
+	trap "exit 130" INT
+	trap "exit 143" TERM
 	mount -t proc proc "$root/proc"
 	mount --bind /dev "$root/dev"
 	mount --bind "$cache" "$root$cache"
 	cd "$root$dir" 2> /dev/null || cd "$root"
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 	export PATH
-	exec chroot "$root" /bin/sh -c "cd \"\$0\" 2> /dev/null || cd /; exec \"\$@\"" "$dir" "$@"
-' sh "$root" "$THP_CACHE" "$PWD" "$@"
+	chroot "$root" /bin/sh -c "cd \"\$0\" 2> /dev/null || cd /; exec \"\$@\"" "$dir" "$@"
+'
+if mountpoint -q /; then
+	exec unshare -m --propagation private -- /bin/sh -ec "$script" sh \
+		"$root" "$THP_CACHE" "$PWD" "$@"
+fi
+# Inside a chroot (a test host made with debootstrap, say) / is not a mount
+# point, so unshare cannot make the namespace's mounts private, and mounts
+# made under a shared mount would show through to the host anyway. Mount in
+# place instead; the script undoes them however CMD ends (a kill -9 of the
+# script itself would leave them, under $root only).
+exec /bin/sh -ec "$script" sh "$root" "$THP_CACHE" "$PWD" "$@"
