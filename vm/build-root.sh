@@ -66,7 +66,10 @@ make_root() {
 # sparse of trixie (0.6.4) cannot parse: their Makefile then turns C=1 off
 # (scripts/checker-valid.sh). Debian unstable's sparse (0.6.5~rc1) can; its
 # binary (it needs only libc) goes to ROOT/usr/local/bin, ahead of the
-# root's own. Fetched with a throw-away apt configuration for unstable.
+# root's own. Fetched with a throw-away apt configuration for unstable,
+# which accepts an expired Release file (still signature-checked): a mirror
+# or snapshot may carry an unstable it no longer refreshes, and an old
+# 0.6.5 sparse is as good as a new one here.
 new_sparse() {
 	local r=$1 apt=$THP_CACHE/apt/unstable deb
 	local key=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -74,7 +77,8 @@ new_sparse() {
 		-o "Dir::State::Lists=$apt/lists" -o Dir::State::status=/dev/null
 		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
 		-o "Dir::Cache::archives=$apt/archives" -o Dir::Cache::pkgcache=
-		-o Dir::Cache::srcpkgcache= -o APT::Architectures::=amd64)
+		-o Dir::Cache::srcpkgcache= -o APT::Architectures::=amd64
+		-o Acquire::Check-Valid-Until=false)
 	rm -rf "$apt" && mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/debs"
 	echo "deb [signed-by=$key] $(mirror_uri debian) sid main" > "$apt/sources.list"
 	log "adding unstable's sparse to the $suite root"

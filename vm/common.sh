@@ -74,7 +74,10 @@ deb_flavour() {
 # --- The runner's own apt configuration ($THP_CACHE/apt) ---------------------
 # apt-get/apt-cache see bookworm, trixie and their updates, security and
 # (trixie) backports suites for amd64 and arm64 through these options; the
-# host's /etc/apt is only read (for its mirror URIs), never written.
+# host's /etc/apt is only read (for its mirror URIs), never written. An
+# expired Release file (a mirror or snapshot that stopped refreshing a suite)
+# is still used: signatures are checked, and the newest kernel there is the
+# newest this host can get anyway.
 THP_APT=$THP_CACHE/apt
 THP_APT_OPTS=(
 	-o "Dir::Etc::SourceList=$THP_APT/sources.list"
@@ -86,6 +89,7 @@ THP_APT_OPTS=(
 	-o "Dir::Cache::archives=$THP_APT/archives"
 	-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
 	-o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+	-o Acquire::Check-Valid-Until=false
 )
 thp_apt_get() { apt-get "${THP_APT_OPTS[@]}" "$@"; }
 thp_apt_cache() { apt-cache "${THP_APT_OPTS[@]}" "$@"; }
