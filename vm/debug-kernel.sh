@@ -12,7 +12,8 @@
 # laid out like a fetched Debian kernel (build/, vmlinuz, abi, x/ for
 # busybox) so that build-target.sh and run-target.sh take it as series
 # "SERIES-debug". Prints the root. --if-cached prints it only when it is
-# already built (exit 1 otherwise).
+# already built (exit 1 otherwise). A build that was cut short after its
+# configuration goes on where it stopped.
 #
 # Source: 6.12 from the host's linux-source-6.12 package; other series
 # from linux-source-SERIES downloaded through the runner's apt lists (7.x
@@ -37,25 +38,36 @@ if [ -f "$root/.done" ]; then
 fi
 [ $cached_only = 1 ] && exit 1
 
-rm -rf "$root" && mkdir -p "$root/obj"
-if [ "$series" = 6.12 ]; then
-	tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1 || true)
-	[ -n "$tarball" ] ||
-		die "no /usr/src/linux-source-6.12.tar.* (apt-get install linux-source-6.12)"
-else
-	log "downloading linux-source-$series"
-	mkdir -p "$root/debs"
-	(cd "$root/debs" && thp_apt_get download -q "linux-source-$series:all" >&2) ||
-		die "cannot download linux-source-$series"
-	dpkg-deb -x "$root"/debs/linux-source-"$series"_*.deb "$root/pkg"
-	tarball=$(ls "$root"/pkg/usr/src/linux-source-"$series".tar.* 2>/dev/null | head -n 1 || true)
-	[ -n "$tarball" ] || die "no linux-source-$series.tar.* in linux-source-$series"
-fi
-log "extracting $tarball"
-tar -C "$root" -xf "$tarball"
-rm -rf "$root/pkg" "$root/debs"
 src=$root/linux-source-$series
-[ -d "$src" ] || die "$tarball has no linux-source-$series directory"
+# A build cut short (its machine went down, the session ended) goes on from
+# where it stopped: make is incremental once the tree is configured.
+resume=0
+if [ -f "$root/.configured" ] && [ -d "$src" ] && [ -f "$root/obj/.config" ]; then
+	resume=1
+	log "resuming the interrupted build of $(cat "$root/.configured") in $root"
+fi
+# The source tree, unpacked into $root (all of it made anew).
+unpack_source() {
+	rm -rf "$root" && mkdir -p "$root/obj"
+	if [ "$series" = 6.12 ]; then
+		tarball=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1 || true)
+		[ -n "$tarball" ] ||
+			die "no /usr/src/linux-source-6.12.tar.* (apt-get install linux-source-6.12)"
+	else
+		log "downloading linux-source-$series"
+		mkdir -p "$root/debs"
+		(cd "$root/debs" && thp_apt_get download -q "linux-source-$series:all" >&2) ||
+			die "cannot download linux-source-$series"
+		dpkg-deb -x "$root"/debs/linux-source-"$series"_*.deb "$root/pkg"
+		tarball=$(ls "$root"/pkg/usr/src/linux-source-"$series".tar.* 2>/dev/null | head -n 1 || true)
+		[ -n "$tarball" ] || die "no linux-source-$series.tar.* in linux-source-$series"
+	fi
+	log "extracting $tarball"
+	tar -C "$root" -xf "$tarball"
+	rm -rf "$root/pkg" "$root/debs"
+	[ -d "$src" ] || die "$tarball has no linux-source-$series directory"
+}
+[ $resume = 1 ] || unpack_source
 abi=$(make -s -C "$src" kernelversion)
 [ -n "$abi" ] || die "no kernel version in $src"
 
@@ -70,36 +82,41 @@ log "compiler: gcc $(kernel_gcc "$stock/build") $where (as Debian's $(cat "$stoc
 # make runs in ENV (the root sees $THP_CACHE at the same path)
 kmake() { in_env "$env" make -C "$src" O="$root/obj" "$@"; }
 
-log "configuring debug-$abi"
-kmake -s x86_64_defconfig kvm_guest.config >&2
-cfg() { "$src/scripts/config" --file "$root/obj/.config" "$@"; }
-# what the module and the selftests use
-cfg -e MODULES -e MODULE_UNLOAD -e KALLSYMS -e KALLSYMS_ALL \
-	-e KPROBES -e KRETPROBES -e UPROBES -e FTRACE -e DYNAMIC_FTRACE \
-	-e KPROBE_EVENTS -e UPROBE_EVENTS \
-	-e TRANSPARENT_HUGEPAGE -e TRANSPARENT_HUGEPAGE_MADVISE \
-	-d READ_ONLY_THP_FOR_FS \
-	-e SHMEM -e TMPFS -e MEMFD_CREATE -e MEMCG -e USERFAULTFD \
-	-e DEBUG_FS -e DEBUG_FS_ALLOW_ALL -e SECURITYFS -e SECURITY \
-	-e SECURITY_LOCKDOWN_LSM -e PROC_PAGE_MONITOR \
-	-e BLK_DEV_INITRD -e RD_GZIP -e DEVTMPFS -e SERIAL_8250_CONSOLE \
-	-e X86_KERNEL_IBT -e PARAVIRT
-# the debug machinery
-cfg -e DEBUG_KERNEL -e DEBUG_VM -e DEBUG_VM_PGFLAGS \
-	-e PAGE_TABLE_CHECK -e PAGE_TABLE_CHECK_ENFORCED \
-	-e KASAN -e KASAN_GENERIC -e KASAN_INLINE \
-	-e PROVE_LOCKING -e DEBUG_ATOMIC_SLEEP -e DEBUG_LIST \
-	-e DEBUG_KMEMLEAK -e DEBUG_KMEMLEAK_DEFAULT_OFF \
-	--set-val DEBUG_KMEMLEAK_MEM_POOL_SIZE 16000 \
-	-e DETECT_HUNG_TASK -e SOFTLOCKUP_DETECTOR
-# fast to build: no debug info, no module signing, no GPU, sound or wireless
-cfg -d DEBUG_INFO -e DEBUG_INFO_NONE -d DEBUG_INFO_BTF -d MODULE_SIG \
-	-d RANDOMIZE_BASE -d WERROR -d DRM -d SOUND -d WLAN -d WIRELESS -d CFG80211
-kmake -s olddefconfig >&2
-for opt in DEBUG_VM PAGE_TABLE_CHECK_ENFORCED KASAN_GENERIC PROVE_LOCKING \
-	DEBUG_KMEMLEAK UPROBE_EVENTS TRANSPARENT_HUGEPAGE USERFAULTFD; do
-	grep -q "^CONFIG_$opt=y" "$root/obj/.config" || die "CONFIG_$opt did not stick"
-done
+# The configuration: defconfig, then the options below.
+configure_tree() {
+	log "configuring debug-$abi"
+	kmake -s x86_64_defconfig kvm_guest.config >&2
+	cfg() { "$src/scripts/config" --file "$root/obj/.config" "$@"; }
+	# what the module and the selftests use
+	cfg -e MODULES -e MODULE_UNLOAD -e KALLSYMS -e KALLSYMS_ALL \
+		-e KPROBES -e KRETPROBES -e UPROBES -e FTRACE -e DYNAMIC_FTRACE \
+		-e KPROBE_EVENTS -e UPROBE_EVENTS \
+		-e TRANSPARENT_HUGEPAGE -e TRANSPARENT_HUGEPAGE_MADVISE \
+		-d READ_ONLY_THP_FOR_FS \
+		-e SHMEM -e TMPFS -e MEMFD_CREATE -e MEMCG -e USERFAULTFD \
+		-e DEBUG_FS -e DEBUG_FS_ALLOW_ALL -e SECURITYFS -e SECURITY \
+		-e SECURITY_LOCKDOWN_LSM -e PROC_PAGE_MONITOR \
+		-e BLK_DEV_INITRD -e RD_GZIP -e DEVTMPFS -e SERIAL_8250_CONSOLE \
+		-e X86_KERNEL_IBT -e PARAVIRT
+	# the debug machinery
+	cfg -e DEBUG_KERNEL -e DEBUG_VM -e DEBUG_VM_PGFLAGS \
+		-e PAGE_TABLE_CHECK -e PAGE_TABLE_CHECK_ENFORCED \
+		-e KASAN -e KASAN_GENERIC -e KASAN_INLINE \
+		-e PROVE_LOCKING -e DEBUG_ATOMIC_SLEEP -e DEBUG_LIST \
+		-e DEBUG_KMEMLEAK -e DEBUG_KMEMLEAK_DEFAULT_OFF \
+		--set-val DEBUG_KMEMLEAK_MEM_POOL_SIZE 16000 \
+		-e DETECT_HUNG_TASK -e SOFTLOCKUP_DETECTOR
+	# fast to build: no debug info, no module signing, no GPU, sound or wireless
+	cfg -d DEBUG_INFO -e DEBUG_INFO_NONE -d DEBUG_INFO_BTF -d MODULE_SIG \
+		-d RANDOMIZE_BASE -d WERROR -d DRM -d SOUND -d WLAN -d WIRELESS -d CFG80211
+	kmake -s olddefconfig >&2
+	for opt in DEBUG_VM PAGE_TABLE_CHECK_ENFORCED KASAN_GENERIC PROVE_LOCKING \
+		DEBUG_KMEMLEAK UPROBE_EVENTS TRANSPARENT_HUGEPAGE USERFAULTFD; do
+		grep -q "^CONFIG_$opt=y" "$root/obj/.config" || die "CONFIG_$opt did not stick"
+	done
+	echo "debug-$abi" > "$root/.configured"
+}
+[ $resume = 1 ] || configure_tree
 
 log "building debug-$abi (x86_64, -j$(nproc)); 20 minutes (6.12) to over an hour (7.x)"
 start=$(date +%s)
