@@ -118,6 +118,15 @@ configure_tree() {
 }
 [ $resume = 1 ] || configure_tree
 
+# SECURITY_LOCKDOWN_LSM selects MODULE_SIG, so the build makes a signing key
+# with openssl, which the build roots do not carry (the module builds never
+# need it): added to the root the first time, outside its recipe.
+if [ "$env" != host ] && ! in_env "$env" sh -c 'command -v openssl' > /dev/null 2>&1; then
+	log "adding openssl to the $env build root (the kernel's module signing key)"
+	in_env "$env" sh -c 'apt-get -q update && apt-get -q -y install openssl' >&2 ||
+		die "cannot install openssl in the $env build root"
+fi
+
 log "building debug-$abi (x86_64, -j$(nproc)); 20 minutes (6.12) to over an hour (7.x)"
 start=$(date +%s)
 if ! in_env "$env" nice make -C "$src" O="$root/obj" -j"$(nproc)" bzImage modules \

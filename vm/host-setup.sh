@@ -16,6 +16,7 @@ pkgs=(
 	libc6-dev cpio gzip xz-utils zstd	# initramfs, deb extraction
 	busybox-static				# host arch busybox (the guests' are fetched)
 	linux-source-6.12			# kselftest headers, checkpatch, debug tier
+	openssl					# debug tier: the kernel's module signing key
 	sparse perl
 	dkms					# packaging test
 	debootstrap debian-archive-keyring	# build roots (vm/build-root.sh)
