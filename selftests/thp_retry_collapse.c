@@ -11,6 +11,8 @@
  *  - round trips on a huge=always tmpfs file and on a memfd: the state after
  *    each step (smaps ShmemPmdMapped, pagemap + kpageflags: the same THP, no
  *    copy), the contents, already_pte_mapped / already_pmd_mapped;
+ *  - a collapse over holes (pages unmapped by MADV_DONTNEED, some rewritten
+ *    by write(2) meanwhile): the same THP, every page's newest data;
  *  - another process as the target, and a target exiting mid-loop;
  *  - every errno: EBUSY for a private CoW copy (which keeps its contents),
  *    EINVAL for malformed requests and ineligible ranges, ESRCH, EFAULT,
@@ -277,6 +279,71 @@ TEST_F(thp, round_trip_memfd)
 	ASSERT_LE(0, fd) TH_LOG("memfd_create: %s", strerror(errno));
 	ASSERT_EQ(0, ftruncate(fd, 2 * self->pmd));
 	round_trip(_metadata, self, fd, true);
+}
+
+/*
+ * Holes in the PTE mapping. After a split, MADV_DONTNEED unmaps the first
+ * page, page 5, a run of nr/8 pages and the last page of the PMD range (the
+ * page cache keeps them). The other pages are rewritten through their PTEs
+ * (generation 1), page 5 and the run through write(2) (generation 2) while
+ * unmapped; the first and last page keep generation 0. The collapse must map
+ * the same THP, and every page must hold its newest data, read through the
+ * new PMD and through pread(). The second PMD is never touched.
+ */
+static unsigned int hole_gen(size_t i, size_t nr)
+{
+	if (i == 0 || i == nr - 1)
+		return 0;
+	if (i == 5 || (i >= 17 && i < 17 + nr / 8))
+		return 2;
+	return 1;
+}
+
+TEST_F(thp, collapse_with_holes)
+{
+	size_t pmd = self->pmd, ps = self->ps, nr = self->nr, len = 2 * pmd, i;
+	int fd = huge_file(_metadata, self, len);
+	char *p = MAP(len, RW, MAP_SHARED, fd, 0), *buf;
+	pid_t me = getpid();
+	uint64_t head, ent;
+
+	thp_fill(p, len, 0, 0);
+	head = STATE(me, p, 2 * self->kb, 0);
+	REQ("split", me, p, 0, "succeeded", NULL);
+	STATE(me, p, self->kb, head);
+
+	buf = malloc(ps);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < nr; i++) {
+		if (hole_gen(i, nr) == 1)
+			continue;
+		ASSERT_EQ(0, madvise(p + i * ps, ps, MADV_DONTNEED));
+		if (hole_gen(i, nr) != 2)
+			continue;
+		thp_fill(buf, ps, i * ps, 2);
+		ASSERT_EQ((ssize_t)ps, pwrite(fd, buf, ps, i * ps));
+	}
+	free(buf);
+	for (i = 0; i < nr; i++) {
+		if (hole_gen(i, nr) == 1)
+			thp_fill(p + i * ps, ps, i * ps, 1);
+	}
+	/* the holes are still holes when the collapse starts */
+	for (i = 0; i < nr; i++) {
+		ASSERT_EQ(0, thp_pagemap(me, p + i * ps, 1, &ent));
+		ASSERT_EQ(hole_gen(i, nr) == 1, !!(ent & PM_PRESENT))
+			TH_LOG("page %zu: pagemap %#llx", i, (unsigned long long)ent);
+	}
+
+	REQ("collapse", me, p + (nr - 1) * ps, 0, "succeeded", NULL);
+	STATE(me, p, 2 * self->kb, head);
+	for (i = 0; i < nr; i++) {
+		DATA(p + i * ps, ps, i * ps, hole_gen(i, nr));
+		FILE_DATA(fd, ps, i * ps, hole_gen(i, nr));
+	}
+	DATA(p + pmd, pmd, pmd, 0);
+	FILE_DATA(fd, pmd, pmd, 0);
+	STATE(me, p + pmd, 2 * self->kb, 0);
 }
 
 /*
