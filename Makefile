@@ -2,9 +2,10 @@
 #
 # make [KDIR=<kernel build dir>]   build thp_retry.ko (kbuild reads Kbuild)
 # make demo                        boot x86_64 6.12 in QEMU and show the module at work
-# make check                       all tests on the four targets, in QEMU
-# make check-debug                 all tests + stress on a debug 6.12 x86_64 kernel
-#                                  (KASAN, lockdep, DEBUG_VM, kmemleak; built once)
+# make check                       all tests on the seven targets, in QEMU
+# make check-debug                 all tests + stress on debug 6.12 and 7.x x86_64
+#                                  kernels (KASAN, lockdep, DEBUG_VM, kmemleak;
+#                                  built once each)
 # make clean
 # make install [INSTALL_MOD_DIR=extra]     modules_install into /lib/modules/<ver>/
 #
