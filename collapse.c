@@ -30,7 +30,9 @@
 #include "collapse_kernel.h"
 #include "compat.h"
 #include "ksyms.h"
+#include "pgtable.h"
 #include "request.h"
+#include "thp_trace.h"
 
 enum thp_engine {
 	THP_ENGINE_NATIVE,
@@ -123,6 +125,65 @@ enum thp_result thp_collapse_precheck(struct thp_req *req, struct vm_area_struct
 }
 
 /**
+ * thp_collapse_engine_name() - the engine= parameter's engine
+ *
+ * Return: "native" or "kernel".
+ */
+const char *thp_collapse_engine_name(void)
+{
+	return thp_engine_names[READ_ONCE(thp_engine)];
+}
+
+/**
+ * thp_collapse_would() - what a collapse of this range would return now
+ * @req: the request; req->result holds what thp_req_lock_vma() made of the
+ *       VMA (a refusal of it, or THP_SUCCEEDED)
+ * @vma: that VMA, when it was not refused
+ * @nr_mapped: if not NULL, the number of present PTEs when the checks pass
+ *
+ * The checks of thp_collapse() with the engine the engine= parameter names,
+ * in the order that collapse makes them, read-only: for "explain". A
+ * collapse started now would return the same refusal, or go ahead
+ * (THP_SUCCEEDED); the answer can be out of date at once. The kernel
+ * engine's go-ahead is ours only: collapse_pte_mapped_thp() then applies
+ * the kernel's own THP policy for the VMA and may still refuse
+ * (kernel_engine_refused); the detail says so.
+ *
+ * Context: mmap lock held (read is enough); may sleep.
+ * Return: THP_SUCCEEDED or the refusal, also in req->result.
+ */
+enum thp_result thp_collapse_would(struct thp_req *req, struct vm_area_struct *vma,
+				   int *nr_mapped)
+{
+	bool kernel = READ_ONCE(thp_engine) == THP_ENGINE_KERNEL;
+	pmd_t *pmd, pmdval;
+
+	mmap_assert_locked(req->mm);
+	if (nr_mapped)
+		*nr_mapped = 0;
+	/* thp_collapse() asks before it looks at the VMA */
+	if (!thp_feature_enabled(kernel ? FEAT_KERNEL : FEAT_NATIVE))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "%s engine disabled, see features",
+				    kernel ? "kernel" : "native");
+	if (req->result != THP_SUCCEEDED || !vma)
+		return req->result;
+	if (kernel && thp_kernel_check_vma(req, vma) != THP_SUCCEEDED)
+		return req->result;
+	if (!kernel && vma_is_anonymous(vma)) {
+		if (thp_anon_would(req, vma) == THP_SUCCEEDED && nr_mapped)
+			*nr_mapped = HPAGE_PMD_NR;
+		return req->result;
+	}
+	pmd = thp_req_walk(req, &pmdval);
+	if (!pmd || thp_pmd_collapse_state(req, pmdval) != THP_SUCCEEDED)
+		return req->result;
+	if (thp_collapse_precheck(req, vma, pmd, pmdval, nr_mapped) == THP_SUCCEEDED && kernel)
+		snprintf(req->detail, sizeof(req->detail),
+			 "collapse_pte_mapped_thp() has the last word (its own THP policy checks)");
+	return req->result;
+}
+
+/**
  * thp_collapse() - collapse with the engine chosen by the engine= parameter
  * @req: a request holding the target mm
  *
@@ -135,12 +196,17 @@ enum thp_result thp_collapse_precheck(struct thp_req *req, struct vm_area_struct
 enum thp_result thp_collapse(struct thp_req *req)
 {
 	bool kernel = READ_ONCE(thp_engine) == THP_ENGINE_KERNEL;
+	u64 start = trace_thp_collapse_enabled() ? ktime_get_ns() : 0;
 	int tries = 0;
 
-	if (!thp_feature_enabled(kernel ? FEAT_KERNEL : FEAT_NATIVE))
-		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "%s engine disabled, see features",
-				    kernel ? "kernel" : "native");
-	while (thp_req_try(req, &tries))
-		thp_collapse_once(req, kernel);
+	if (!thp_feature_enabled(kernel ? FEAT_KERNEL : FEAT_NATIVE)) {
+		thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "%s engine disabled, see features",
+			     kernel ? "kernel" : "native");
+	} else {
+		while (thp_req_try(req, &tries))
+			thp_collapse_once(req, kernel);
+	}
+	trace_thp_collapse(req, thp_engine_names[kernel ? THP_ENGINE_KERNEL : THP_ENGINE_NATIVE],
+			   tries, start ? ktime_get_ns() - start : 0);
 	return req->result;
 }

@@ -9,6 +9,9 @@
 #include "request.h"
 
 enum thp_result thp_collapse(struct thp_req *req);
+const char *thp_collapse_engine_name(void);
+enum thp_result thp_collapse_would(struct thp_req *req, struct vm_area_struct *vma,
+				   int *nr_mapped);
 enum thp_result thp_collapse_precheck(struct thp_req *req, struct vm_area_struct *vma,
 				      pmd_t *pmd, pmd_t pmdval, int *nr_mapped);
 

@@ -285,6 +285,36 @@ put:
 	return req->result;
 }
 
+/**
+ * thp_anon_would() - what thp_anon_collapse_locked() would return now
+ * @req: the request
+ * @vma: the anonymous VMA, checked by thp_req_check_vma()
+ *
+ * Its checks in its order, read-only (thp_anon_precheck() for the range):
+ * for "explain".
+ *
+ * Context: mmap lock held (read is enough); may sleep.
+ * Return: THP_SUCCEEDED or the refusal.
+ */
+enum thp_result thp_anon_would(struct thp_req *req, struct vm_area_struct *vma)
+{
+	pmd_t *pmd, pmdval;
+
+	mmap_assert_locked(req->mm);
+	if (!thp_feature_enabled(FEAT_ANON))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE,
+				    "anon-inplace disabled, see features");
+	if (thp_anon_check_vma(req, vma) != THP_SUCCEEDED)
+		return req->result;
+	pmd = thp_req_walk(req, &pmdval);
+	if (!pmd || thp_pmd_collapse_state(req, pmdval) != THP_SUCCEEDED)
+		return req->result;
+	if (pmd_none(pmdval))
+		return thp_req_fail(req, THP_NOT_MAPPED, "nothing mapped in %lx-%lx",
+				    req->haddr, req->haddr + HPAGE_PMD_SIZE);
+	return thp_anon_precheck(req, vma, pmd, pmdval);
+}
+
 /* The PMD that maps @folio with what the PTEs said. */
 static pmd_t thp_anon_mk_pmd(struct folio *folio, struct vm_area_struct *vma,
 			     const struct thp_anon_bits *b)

@@ -10,6 +10,7 @@
 
 enum thp_result thp_anon_precheck(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
 				  pmd_t pmdval);
+enum thp_result thp_anon_would(struct thp_req *req, struct vm_area_struct *vma);
 enum thp_result thp_anon_collapse_locked(struct thp_req *req, struct vm_area_struct *vma);
 
 #endif /* THP_COLLAPSE_ANON_H */

@@ -34,6 +34,23 @@
 #include "request.h"
 
 /**
+ * thp_kernel_check_vma() - can the kernel engine collapse in this VMA at all?
+ * @req: the request
+ * @vma: the VMA, checked by thp_req_check_vma()
+ *
+ * The kernel copies anonymous THPs (MADV_COLLAPSE); it has no in-place path.
+ *
+ * Return: THP_SUCCEEDED or THP_ANON_UNSUPPORTED.
+ */
+enum thp_result thp_kernel_check_vma(struct thp_req *req, struct vm_area_struct *vma)
+{
+	if (vma_is_anonymous(vma))
+		return thp_req_fail(req, THP_ANON_UNSUPPORTED,
+				    "the kernel has no in-place anon collapse, use engine=native");
+	return THP_SUCCEEDED;
+}
+
+/**
  * thp_kernel_collapse_locked() - collapse through the kernel's collapse_pte_mapped_thp()
  * @req: the request
  * @vma: the VMA, checked by thp_req_check_vma()
@@ -51,10 +68,8 @@ enum thp_result thp_kernel_collapse_locked(struct thp_req *req, struct vm_area_s
 		mmap_assert_write_locked(req->mm);
 	else
 		mmap_assert_locked(req->mm);
-	/* the kernel copies anonymous THPs (MADV_COLLAPSE); it has no in-place path */
-	if (vma_is_anonymous(vma))
-		return thp_req_fail(req, THP_ANON_UNSUPPORTED,
-				    "the kernel has no in-place anon collapse, use engine=native");
+	if (thp_kernel_check_vma(req, vma) != THP_SUCCEEDED)
+		return req->result;
 	pmd = thp_req_walk(req, &pmdval);
 	if (!pmd || thp_pmd_collapse_state(req, pmdval) != THP_SUCCEEDED)
 		return req->result;

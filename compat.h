@@ -457,6 +457,19 @@ static inline void thp_free_retracted_pte_table(struct mm_struct *mm, pmd_t pgt_
 #endif
 }
 
+/*
+ * The folio's mapcount, for "explain"; -1 on 6.1, where folio_mapcount() is
+ * out of line and not exported.
+ */
+static inline int thp_folio_mapcount(struct folio *folio)
+{
+#ifdef THP_HAVE_PAGE_REMOVE_RMAP
+	return -1;
+#else
+	return folio_mapcount(folio);
+#endif
+}
+
 /* A page-cache folio with a reference, or NULL (6.12: ERR_PTR on a miss). */
 static inline struct folio *thp_filemap_get_folio(struct address_space *mapping,
 						  pgoff_t index)

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -16,6 +17,7 @@
 
 #include "collapse.h"
 #include "control.h"
+#include "explain.h"
 #include "foll_split_pmd.h"
 #include "khugepaged_retry.h"
 #include "ksyms.h"
@@ -35,6 +37,9 @@ const struct thp_req_op thp_ops[] = {
 		.show = thp_queue_show,
 	}, {
 		.name = "scan", .mode = 0200, .parse = thp_req_parse_pid, .run = thp_scan,
+	}, {
+		.name = "explain", .mode = 0600, .parse = thp_req_parse_explain,
+		.run = thp_explain, .result_line = true, .text = true,
 	},
 };
 
@@ -92,10 +97,24 @@ const struct thp_req_op *thp_op_find(const char *verb, size_t len)
 int thp_control_run(const struct thp_req_op *op, struct thp_req *req, const char *buf,
 		    size_t len)
 {
-	if (!op->parse(req, buf, len)) {
+	size_t size = 0;
+	char *text = NULL;
+
+	/* the parser clears the request: the text buffer comes after it */
+	if (!op->parse(req, buf, len) && op->text) {
+		/* a whole process: a line per VMA; one range: one line */
+		size = req->all ? THP_TEXT_MAX : PAGE_SIZE;
+		text = kvmalloc(size, GFP_KERNEL);
+		if (!text)
+			return -ENOMEM;
+	}
+	seq_buf_init(&req->out, text, text ? size : 0);
+	if (req->result == THP_SUCCEEDED) {
 		if (op->serialize) {
-			if (mutex_lock_interruptible(&thp_request_mutex))
+			if (mutex_lock_interruptible(&thp_request_mutex)) {
+				kvfree(text);
 				return -EINTR;
+			}
 			thp_hooks_self(true);
 		}
 		thp_control_exec(op, req);
@@ -142,7 +161,10 @@ int thp_result_line_open(struct inode *inode, struct file *file)
  */
 int thp_result_line_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct thp_result_line *rl = file->private_data;
+
+	kvfree(rl->text);
+	kfree(rl);
 	return 0;
 }
 
@@ -161,7 +183,10 @@ ssize_t thp_result_line_read(struct file *file, char __user *ubuf, size_t count,
 	ssize_t ret;
 
 	mutex_lock(&rl->lock);
-	ret = simple_read_from_buffer(ubuf, count, ppos, rl->line, rl->len);
+	if (rl->text)
+		ret = simple_read_from_buffer(ubuf, count, ppos, rl->text, rl->text_len);
+	else
+		ret = simple_read_from_buffer(ubuf, count, ppos, rl->line, rl->len);
 	mutex_unlock(&rl->lock);
 	return ret;
 }
@@ -169,19 +194,29 @@ ssize_t thp_result_line_read(struct file *file, char __user *ubuf, size_t count,
 /**
  * thp_result_line_finish() - record a request's result line, end the write
  * @file: the file written to
- * @req: the request
+ * @req: the request; a text verb's output buffer is taken over
  * @count: bytes written
  * @ppos: reset, so that the next read starts at the line's start
  *
  * Return: @count, or the negative errno of the result.
  */
-ssize_t thp_result_line_finish(struct file *file, const struct thp_req *req, size_t count,
+ssize_t thp_result_line_finish(struct file *file, struct thp_req *req, size_t count,
 			       loff_t *ppos)
 {
 	struct thp_result_line *rl = file->private_data;
 	int err = thp_result_errno(req->result);
 
 	mutex_lock(&rl->lock);
+	kvfree(rl->text);
+	rl->text = NULL;
+	/* a text verb's output, when it has one; else the result line */
+	if (req->out.buffer && seq_buf_used(&req->out)) {
+		rl->text = req->out.buffer;
+		rl->text_len = seq_buf_used(&req->out);
+	} else {
+		kvfree(req->out.buffer);
+	}
+	req->out.buffer = NULL;
 	rl->len = scnprintf(rl->line, sizeof(rl->line), "%s%s%s\n", thp_result_name(req->result),
 			    req->detail[0] ? " " : "", req->detail);
 	mutex_unlock(&rl->lock);

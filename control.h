@@ -22,6 +22,9 @@
  * @split: counted as a split (else as a collapse) when @serialize
  * @result_line: the debugfs file keeps a per-open result line for read()
  *               (else a write returns the byte count or the errno only)
+ * @text: the verb writes text into req->out (explain), which read() on the
+ *        same open file returns instead of the result line (needs
+ *        @result_line)
  */
 struct thp_req_op {
 	const char *name;
@@ -32,6 +35,7 @@ struct thp_req_op {
 	bool serialize;
 	bool split;
 	bool result_line;
+	bool text;
 };
 
 /* The verb table (control.c): a new verb is one row and its mechanism. */
@@ -43,11 +47,15 @@ extern const unsigned int thp_nr_ops;
  * @lock: protects @line and @len
  * @line: the result line of the last request written on this open file
  * @len: its length, 0 before the first write
+ * @text: a text verb's output instead (kvmalloc()ed), or NULL
+ * @text_len: its length
  */
 struct thp_result_line {
-	struct mutex lock;	/* protects line and len */
+	struct mutex lock;	/* protects line, len, text and text_len */
 	char line[THP_REQ_DETAIL_LEN + 32];
 	size_t len;
+	char *text;
+	size_t text_len;
 };
 
 const struct thp_req_op *thp_op_find(const char *verb, size_t len);
@@ -56,7 +64,7 @@ int thp_control_run(const struct thp_req_op *op, struct thp_req *req, const char
 int thp_result_line_open(struct inode *inode, struct file *file);
 int thp_result_line_release(struct inode *inode, struct file *file);
 ssize_t thp_result_line_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos);
-ssize_t thp_result_line_finish(struct file *file, const struct thp_req *req, size_t count,
+ssize_t thp_result_line_finish(struct file *file, struct thp_req *req, size_t count,
 			       loff_t *ppos);
 
 #endif /* THP_CONTROL_H */

@@ -32,6 +32,7 @@
 #include "ksyms.h"
 #include "pgtable.h"
 #include "request.h"
+#include "thp_trace.h"
 
 #define THP_SPLIT_GUP_BATCH	32
 
@@ -148,16 +149,20 @@ static enum thp_result thp_split_locked(struct thp_req *req, struct vm_area_stru
  */
 enum thp_result thp_split(struct thp_req *req)
 {
+	u64 start = trace_thp_split_enabled() ? ktime_get_ns() : 0;
 	struct vm_area_struct *vma;
 	int tries = 0;
 
-	if (!thp_feature_enabled(FEAT_SPLIT))
-		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
-	/* a racing fault that mapped the PMD again: try again, a few times */
-	while (thp_req_try(req, &tries)) {
-		if (thp_req_lock_vma(req, false, &vma) == THP_SUCCEEDED)
-			thp_split_locked(req, vma);
-		thp_req_unlock(req);
+	if (!thp_feature_enabled(FEAT_SPLIT)) {
+		thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
+	} else {
+		/* a racing fault that mapped the PMD again: try again, a few times */
+		while (thp_req_try(req, &tries)) {
+			if (thp_req_lock_vma(req, false, &vma) == THP_SUCCEEDED)
+				thp_split_locked(req, vma);
+			thp_req_unlock(req);
+		}
 	}
+	trace_thp_split(req, "native", tries, start ? ktime_get_ns() - start : 0);
 	return req->result;
 }

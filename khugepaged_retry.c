@@ -70,6 +70,7 @@
 #include "khugepaged_retry.h"
 #include "request.h"
 #include "stats.h"
+#include "thp_trace.h"
 
 static unsigned int queue_cap = 65536;
 module_param(queue_cap, uint, 0644);
@@ -148,6 +149,17 @@ struct thp_done {
 	u8 result;
 };
 
+/* enum thp_queue_source, as the thp_queue tracepoint names it */
+static const char * const thp_source_names[] = {
+	[SRC_DEBUGFS] = "debugfs",
+	[SRC_SCAN] = "scan",
+	[SRC_HOOK_KHUGEPAGED] = "hook_khugepaged",
+	[SRC_HOOK_COLLAPSE] = "hook_collapse_failed",
+	[SRC_HOOK_UPROBE] = "hook_uprobe",
+};
+
+static_assert(ARRAY_SIZE(thp_source_names) == SRC_HOOK_UPROBE + 1);
+
 static DEFINE_SPINLOCK(thp_queue_lock);
 static DEFINE_HASHTABLE(thp_entry_hash, 12);
 static DEFINE_HASHTABLE(thp_slot_hash, 8);
@@ -221,28 +233,31 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 {
 	unsigned long haddr = addr & HPAGE_PMD_MASK;
 	struct thp_slot *slot, *new_slot = NULL;
+	const char *action = "add";
 	struct thp_entry *e;
 	unsigned long flags;
 	int ret = 0;
 
 	thp_stat_inc(THP_STAT_SOURCE_DEBUGFS + source);
 	e = kmem_cache_zalloc(thp_entry_cache, gfp);
-	if (!e)
-		return -ENOMEM;
 	/* a slot is allocated outside the lock in case this mm has none yet */
-	new_slot = kzalloc(sizeof(*new_slot), gfp);
+	new_slot = e ? kzalloc(sizeof(*new_slot), gfp) : NULL;
 	if (!new_slot) {
-		kmem_cache_free(thp_entry_cache, e);
+		if (e)
+			kmem_cache_free(thp_entry_cache, e);
+		trace_thp_queue("nomem", pid, haddr, thp_source_names[source], THP_NO_MEMORY, 0);
 		return -ENOMEM;
 	}
 
 	spin_lock_irqsave(&thp_queue_lock, flags);
 	if (thp_entry_find(mm, haddr)) {
 		thp_stat_inc(THP_STAT_QUEUE_DEDUP);
+		action = "dedup";
 		goto out_free;
 	}
 	if (thp_stat_read(THP_STAT_QUEUE_LEN) >= READ_ONCE(queue_cap)) {
 		thp_stat_inc(THP_STAT_QUEUE_DROPPED);
+		action = "drop";
 		ret = -ENOSPC;
 		goto out_free;
 	}
@@ -267,6 +282,8 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 	e = NULL;
 out_free:
 	spin_unlock_irqrestore(&thp_queue_lock, flags);
+	trace_thp_queue(action, pid, haddr, thp_source_names[source],
+			ret ? THP_QUEUE_FULL : THP_SUCCEEDED, 0);
 	kfree(new_slot);
 	if (e)
 		kmem_cache_free(thp_entry_cache, e);
@@ -286,6 +303,7 @@ static struct mm_struct *thp_entry_remove(struct thp_entry *e, enum thp_result r
 	struct mm_struct *mm = NULL;
 
 	lockdep_assert_held(&thp_queue_lock);
+	trace_thp_queue("done", slot->pid, e->haddr, thp_source_names[e->source], r, e->attempts);
 	*d = (struct thp_done){ .pid = slot->pid, .haddr = e->haddr,
 				.attempts = e->attempts, .result = r };
 	hash_del(&e->hash);
@@ -339,6 +357,8 @@ static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r,
 	unsigned int max = min_t(unsigned int, READ_ONCE(max_attempts), U16_MAX);
 	unsigned int max_lock = min_t(unsigned int, READ_ONCE(lock_retries), U16_MAX);
 	int err = thp_result_errno(r);
+	pid_t pid = e->slot->pid;
+	unsigned int ms;
 	int level;
 
 	lockdep_assert_held(&thp_queue_lock);
@@ -349,7 +369,9 @@ static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r,
 		thp_stat_inc(THP_STAT_WORKER_LOCK_RETRIES);
 		e->lock_tries++;
 		e->busy = false;
-		thp_entry_wait(e, THP_WAIT_LOCK, READ_ONCE(lock_retry_ms));
+		ms = READ_ONCE(lock_retry_ms);
+		trace_thp_worker(pid, e->haddr, e->attempts, e->lock_tries, r, "lock_retry", ms);
+		thp_entry_wait(e, THP_WAIT_LOCK, ms);
 		return NULL;
 	}
 	e->lock_tries = 0;
@@ -359,9 +381,12 @@ static struct mm_struct *thp_worker_done(struct thp_entry *e, enum thp_result r,
 		level = min(e->attempts - 1, THP_BACKOFF_LEVELS - 1);
 		thp_stat_inc(THP_STAT_WORKER_RETRIES);
 		e->busy = false;
-		thp_entry_wait(e, THP_WAIT_BACKOFF + level, READ_ONCE(scan_sleep_ms) << level);
+		ms = READ_ONCE(scan_sleep_ms) << level;
+		trace_thp_worker(pid, e->haddr, e->attempts, 0, r, "backoff", ms);
+		thp_entry_wait(e, THP_WAIT_BACKOFF + level, ms);
 		return NULL;
 	}
+	trace_thp_worker(pid, e->haddr, e->attempts, 0, r, "done", 0);
 	*freed = true;
 	if (!err)
 		thp_stat_inc(THP_STAT_WORKER_COLLAPSED);

@@ -178,6 +178,26 @@ int thp_req_parse_pid(struct thp_req *req, const char *buf, size_t len)
 }
 
 /**
+ * thp_req_parse_explain() - parse "PID:ADDR", or "PID" for a whole process
+ * @req: filled in on success; req->all set for "PID"
+ * @buf: the kernel copy of what was written
+ * @len: its length
+ *
+ * Return: 0, or -EINVAL.
+ */
+int thp_req_parse_explain(struct thp_req *req, const char *buf, size_t len)
+{
+	if (memchr(buf, ':', len))
+		return thp_req_parse(req, buf, len);
+	if (thp_req_parse_pid(req, buf, len)) {
+		snprintf(req->detail, sizeof(req->detail), "expected PID:ADDR or PID");
+		return -EINVAL;
+	}
+	req->all = true;
+	return 0;
+}
+
+/**
  * thp_req_get_mm() - find the target process and take a reference on its mm
  * @req: a parsed request; req->mm is set on success
  *
@@ -259,6 +279,7 @@ enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vm
 	unsigned long end = req->haddr + HPAGE_PMD_SIZE;
 
 	mmap_assert_locked(vma->vm_mm);
+	req->anon = vma_is_anonymous(vma);
 	if (vma->vm_start > req->haddr || vma->vm_end < end)
 		return thp_req_fail(req, THP_VMA_RANGE, "vma %lx-%lx does not cover %lx-%lx",
 				    vma->vm_start, vma->vm_end, req->haddr, end);

@@ -7,6 +7,7 @@
 
 #include <linux/hash.h>
 #include <linux/mm_types.h>
+#include <linux/seq_buf.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include "results.h"
@@ -14,6 +15,9 @@
 #define THP_REQ_MAX_INPUT	255
 #define THP_REQ_TRIES		3
 #define THP_REQ_DETAIL_LEN	96
+
+/* The most a text verb writes for one request (explain PID: one line per VMA). */
+#define THP_TEXT_MAX	(256 * 1024)
 
 /**
  * struct thp_req - a request against one PMD range of one process
@@ -25,23 +29,31 @@
  * @trylock: do not wait for the mmap lock (the retry worker backs off instead)
  * @mmap_locked: thp_req_lock_vma() holds the mmap lock
  * @mmap_write: ... for write
+ * @anon: the VMA is anonymous (set by thp_req_check_vma(), for tracing)
+ * @all: about the whole process, not one range ("explain PID")
  * @result: the outcome
  * @detail: free text that explains a refusal ("pte 5: anon page")
+ * @out: a text verb's output (explain), set up by thp_control_run(); its
+ *       buffer is NULL for every other verb
  */
 struct thp_req {
 	bool trylock;
 	bool mmap_locked;
 	bool mmap_write;
+	bool anon;
+	bool all;
 	pid_t pid;
 	unsigned long addr;
 	unsigned long haddr;
 	struct mm_struct *mm;
 	enum thp_result result;
 	char detail[THP_REQ_DETAIL_LEN];
+	struct seq_buf out;
 };
 
 int thp_req_parse(struct thp_req *req, const char *buf, size_t len);
 int thp_req_parse_pid(struct thp_req *req, const char *buf, size_t len);
+int thp_req_parse_explain(struct thp_req *req, const char *buf, size_t len);
 enum thp_result thp_req_get_mm(struct thp_req *req);
 void thp_req_put_mm(struct thp_req *req);
 enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vma);

@@ -23,17 +23,23 @@
 /* VMAs and PMD entries a scan looks at between two drops of the mmap lock */
 #define THP_SCAN_BATCH	64
 
-/*
+/**
+ * thp_scan_next_pmd() - the next populated PMD entry of a range
+ * @mm: the address space
+ * @addr: where to start
+ * @end: where to stop
+ * @pmdp: set to the PMD entry found
+ *
  * The first address in [@addr, @end) whose PMD entry exists, walking down
  * from the pgd: an empty pgd, p4d or pud entry is skipped whole (512 GiB, or
  * 1 GiB, at a time), so a sparse reservation of any size costs a few steps
- * per populated upper-level entry. *@pmdp gets the entry. Returns @end when
- * there is none.
+ * per populated upper-level entry.
  *
  * Context: mmap lock held, so no upper-level table can be freed under us.
+ * Return: that address, or @end when there is none.
  */
-static unsigned long thp_scan_next_pmd(struct mm_struct *mm, unsigned long addr,
-				       unsigned long end, pmd_t **pmdp)
+unsigned long thp_scan_next_pmd(struct mm_struct *mm, unsigned long addr, unsigned long end,
+				pmd_t **pmdp)
 {
 	mmap_assert_locked(mm);
 	while (addr < end) {
@@ -98,8 +104,15 @@ static bool thp_scan_vma_ok(struct thp_req *req, struct vm_area_struct *vma,
 	return thp_req_check_vma(&r, vma) == THP_SUCCEEDED;
 }
 
-/* Time to let go of the mmap lock for a moment? Counts one step of the walk. */
-static bool thp_scan_step(struct mm_struct *mm, unsigned int *steps)
+/**
+ * thp_scan_step() - time to let go of the mmap lock for a moment?
+ * @mm: the address space walked
+ * @steps: the walk's step count, counted up here (reset when it is time)
+ *
+ * Return: true every THP_SCAN_BATCH steps, or when a writer waits or the CPU
+ * is wanted.
+ */
+bool thp_scan_step(struct mm_struct *mm, unsigned int *steps)
 {
 	if (++*steps < THP_SCAN_BATCH && !need_resched() && !mmap_lock_is_contended(mm))
 		return false;
@@ -107,12 +120,18 @@ static bool thp_scan_step(struct mm_struct *mm, unsigned int *steps)
 	return true;
 }
 
-/*
- * Drop the mmap lock for a moment: others (the target's own mmap and
- * munmap, page faults on 6.1) get their turn, and so does the CPU.
- * Return: false, with the lock not held, on a fatal signal.
+/**
+ * thp_scan_breathe() - drop the mmap read lock for a moment
+ * @mm: the address space walked
+ *
+ * Others (the target's own mmap and munmap, page faults on 6.1) get their
+ * turn, and so does the CPU.
+ *
+ * Context: mmap read lock held; may sleep.
+ * Return: true with the lock held again; false, with the lock not held, on
+ * a fatal signal.
  */
-static bool thp_scan_breathe(struct mm_struct *mm)
+bool thp_scan_breathe(struct mm_struct *mm)
 {
 	mmap_read_unlock(mm);
 	cond_resched();

@@ -93,6 +93,7 @@
 #include "ksyms.h"
 #include "request.h"
 #include "stats.h"
+#include "thp_trace.h"
 #include "thp_uprobe.h"
 
 static bool uprobe_hooks = true;
@@ -318,6 +319,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 	u32 off = c->vaddr & ~HPAGE_PMD_MASK;
 	struct thp_up_range *r, *new = NULL;
 	unsigned long flags;
+	bool tracked = false;
 
 	flags = thp_up_lock_irqsave();
 	r = thp_up_find(c->mm, haddr);
@@ -344,6 +346,7 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 		hash_add(thp_up_mm_hash, &r->mm_hash, (unsigned long)c->mm);
 		thp_stat_inc(THP_STAT_UPROBE_RANGES);
 		thp_stat_inc(THP_STAT_UPROBE_SPLIT);
+		tracked = true;
 	}
 	if (r && thp_up_find_off(r, off) < 0) {
 		if (r->nr < THP_UP_BPS)
@@ -353,6 +356,8 @@ static void thp_up_installed_bp(struct thp_up_call *c)
 	}
 	thp_up_unlock_irqrestore(flags);
 	kfree(new);
+	if (tracked)
+		trace_thp_uprobe("installed", thp_mm_pid(c->mm), haddr, c->vaddr);
 }
 
 /*
@@ -386,14 +391,18 @@ static void thp_up_removed_bp(struct thp_up_call *c)
 		return;
 	thp_up_reap_later();
 	/* not restored: the process's own copy differs, or there was none */
-	if (!c->restored)
+	if (!c->restored) {
+		trace_thp_uprobe("kept", thp_mm_pid(c->mm), haddr, c->vaddr);
 		return;
+	}
 	if (c->recollapsed && (c->write_locked || !THP_COLLAPSE_MMAP_WRITE) &&
 	    !READ_ONCE(uprobe_test_distrust)) {
 		thp_stat_inc(THP_STAT_UPROBE_KERNEL_RECOLLAPSED);
+		trace_thp_uprobe("recollapsed", thp_mm_pid(c->mm), haddr, c->vaddr);
 		return;
 	}
 	thp_stat_inc(THP_STAT_UPROBE_ENQUEUED);
+	trace_thp_uprobe("enqueued", thp_mm_pid(c->mm), haddr, c->vaddr);
 	thp_queue_add(c->mm, haddr, thp_mm_pid(c->mm), SRC_HOOK_UPROBE, GFP_ATOMIC);
 }
 

@@ -12,9 +12,10 @@ layer() {
 	case "${1%.*}" in
 	main | debugfs | chardev | control | testing) echo 5 ;;
 	collapse | collapse_file | collapse_anon | collapse_kernel | foll_split_pmd | \
-	khugepaged_retry | scan | thp_uprobe | queue_hooks) echo 4 ;;
+	khugepaged_retry | scan | thp_uprobe | queue_hooks | explain) echo 4 ;;
 	hooks | hooks_list) echo 3 ;;
-	request | pgtable | results | results_list | stats | stats_list) echo 2 ;;
+	request | pgtable | results | results_list | stats | stats_list | \
+	thp_trace | trace) echo 2 ;;
 	compat | compat_probe | ksyms | ksyms_list | ksyms_asm | ibt_check | ibt_thunks) echo 1 ;;
 	*) echo 0 ;;
 	esac

@@ -157,6 +157,10 @@ either COLLAPSE_PTE_MAPPED_VOID linux/khugepaged.h 'void collapse_pte_mapped_thp
 # uprobe_write(), which every breakpoint write goes through.
 either UPROBE_WRITE linux/uprobes.h 'int uprobe_write\(struct arch_uprobe \*auprobe, struct vm_area_struct \*vma,' \
 	linux/uprobes.h 'int uprobe_write_opcode\(struct arch_uprobe \*auprobe, struct mm_struct \*mm, unsigned long vaddr, uprobe_opcode_t\)'
+# 6.10+: __assign_str() in a tracepoint takes only the field (the source
+# is the one __string() named).
+either ASSIGN_STR_1 trace/stages/stage6_event_callback.h '#define __assign_str\(dst\)' \
+	trace/stages/stage6_event_callback.h '#define __assign_str\(dst, src\)'
 scan_index SCAN_SUCCEED
 scan_index SCAN_PMD_MAPPED
 echo "#endif"

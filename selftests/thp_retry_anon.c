@@ -22,7 +22,8 @@
  *  - "scan" finds a pte-mapped anonymous THP and the worker collapses it;
  *  - a thread writing the range all along while it is split and collapsed
  *    in a loop loses no write.
- * Swap is not set up in the guest, so the swapped-out subpage case is not
+ * Every "collapse" request is "explain"ed first and must return the result
+ * explain said it would. Swap is not set up in the guest, so the swapped-out subpage case is not
  * run (the code refuses any non-present PTE: pte_not_present).
  *
  * Needs root, debugfs, thp_retry loaded and anonymous THPs available
@@ -90,13 +91,20 @@ FIXTURE_TEARDOWN_PARENT(anon)
 #define kid_fork(md, self, rd, wr)	thp_kid_fork(md, (self)->kids, MAX_KIDS, rd, wr)
 #define kid_wait(self, pid)		thp_kid_wait((self)->kids, MAX_KIDS, pid)
 
-/* A request; ASSERTs the errno (0: success) and the result's first word. */
+/*
+ * A request; ASSERTs the errno (0: success) and the result's first word. A
+ * collapse is explained first and must return what explain said it would.
+ */
 static void areq(struct __test_metadata *_metadata, int line, const char *file, pid_t pid,
 		 const void *addr, int err, const char *word, const char *word2)
 {
 	char res[256];
-	int ret = thp_request(file, pid, addr, res, sizeof(res));
+	int ret;
 
+	if (!strcmp(file, "collapse"))
+		ret = thp_explained_collapse(_metadata, line, pid, addr, res, sizeof(res));
+	else
+		ret = thp_request(file, pid, addr, res, sizeof(res));
 	ASSERT_EQ(-err, ret) TH_LOG("line %d: %s %d:%p: %s, expected %s; result '%s'", line, file,
 				    pid, addr, strerror(-ret), strerror(err), res);
 	ASSERT_TRUE(thp_result_is(res, word) || (word2 && thp_result_is(res, word2)))

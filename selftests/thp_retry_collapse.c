@@ -21,6 +21,9 @@
  *    in a loop;
  *  - the stats counters.
  *
+ * Every "collapse" request is "explain"ed first, and must return the result
+ * explain said it would (thp_explained_collapse()).
+ *
  * Each test mounts its own huge tmpfs under /tmp, stretches khugepaged's
  * sleep so that it does not remap a split range behind the test's back, and
  * restores engine=native, shmem_enabled and khugepaged at teardown, also
@@ -141,14 +144,14 @@ static int huge_file(struct __test_metadata *_metadata, FIXTURE_DATA(thp) *self,
 #define MAP(len, prot, flags, fd, off)	map_pmd(_metadata, self->pmd, len, prot, flags, fd, off)
 
 /*
- * One request: the write must fail with @err (0: succeed), and if @w1 is
- * set the result line must start with @w1 or @w2.
+ * One request's outcome: the write must fail with @err (0: succeed), and if
+ * @w1 is set the result line must start with @w1 or @w2.
  */
-static void req_raw(struct __test_metadata *_metadata, int line, const char *file,
-		    const char *req, size_t len, int err, const char *w1, const char *w2)
+static void check_res(struct __test_metadata *_metadata, int line, const char *file,
+		      const char *req, size_t len, int ret, const char *res, int err,
+		      const char *w1, const char *w2)
 {
-	char res[256], shown[96];
-	int ret = thp_request_raw(file, req, len, res, sizeof(res));
+	char shown[96];
 
 	ASSERT_EQ(-err, ret) TH_LOG("line %d: %s '%s': %s, expected %s; result '%s'", line, file,
 				    thp_esc(req, len, shown, sizeof(shown)), strerror(-ret),
@@ -161,13 +164,28 @@ static void req_raw(struct __test_metadata *_metadata, int line, const char *fil
 		       w2 ? w2 : "");
 }
 
+static void req_raw(struct __test_metadata *_metadata, int line, const char *file,
+		    const char *req, size_t len, int err, const char *w1, const char *w2)
+{
+	char res[256];
+	int ret = thp_request_raw(file, req, len, res, sizeof(res));
+
+	check_res(_metadata, line, file, req, len, ret, res, err, w1, w2);
+}
+
+/* A collapse is explained first: it must return what explain said it would. */
 static void req(struct __test_metadata *_metadata, int line, const char *file, pid_t pid,
 		const void *addr, int err, const char *w1, const char *w2)
 {
-	char r[64];
-	int n = snprintf(r, sizeof(r), "%d:0x%lx", pid, (unsigned long)addr);
+	char r[64], res[256];
+	int n = snprintf(r, sizeof(r), "%d:0x%lx", pid, (unsigned long)addr), ret;
 
-	req_raw(_metadata, line, file, r, n, err, w1, w2);
+	if (strcmp(file, "collapse")) {
+		req_raw(_metadata, line, file, r, n, err, w1, w2);
+		return;
+	}
+	ret = thp_explained_collapse(_metadata, line, pid, addr, res, sizeof(res));
+	check_res(_metadata, line, file, r, n, ret, res, err, w1, w2);
 }
 
 #define REQ_RAW(file, r, len, err, w1, w2) \

@@ -245,7 +245,9 @@ TEST_F_TIMEOUT(reload, cycles_under_load, 600)
 		EXPECT_LT(0, self->up->rounds);
 		/* the hooks were busy, not just installed */
 		EXPECT_LT(0, splits);
-		EXPECT_LT(0, restored);
+		/* 6.16+ without MGLRU keeps most copies (thp_uprobe_util.h) */
+		if (!thp_kernel_keeps_touched_copy())
+			EXPECT_LT(0, restored);
 		EXPECT_EQ(0, self->up->bad);
 	}
 	EXPECT_TRUE(thp_loaded());

@@ -559,6 +559,30 @@ int thp_request(const char *name, pid_t pid, const void *addr, char *res, size_t
 	return thp_request_raw(name, req, strlen(req), res, reslen);
 }
 
+/*
+ * "explain PID:0xADDR": the result a collapse of the range would return (the
+ * "would=" field) into @would. Returns 0, or the explain request's -errno
+ * with its own result name in @would.
+ */
+int thp_explain_would(pid_t pid, const void *addr, char *would, size_t size)
+{
+	char req[64], out[1024];
+	const char *p;
+	int ret;
+
+	snprintf(req, sizeof(req), "%d:0x%lx", pid, (unsigned long)addr);
+	ret = thp_request_raw("explain", req, strlen(req), out, sizeof(out));
+	p = ret ? out : strstr(out, " would=");
+	if (!p) {
+		snprintf(would, size, "(no would= in: %.64s)", out);
+		return 0;
+	}
+	if (!ret)
+		p += strlen(" would=");
+	snprintf(would, size, "%.*s", (int)strcspn(p, " \n"), p);
+	return ret;
+}
+
 /* Is the first word of result line @res @word? */
 bool thp_result_is(const char *res, const char *word)
 {

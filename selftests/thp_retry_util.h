@@ -93,6 +93,7 @@ int thp_request_fd(int fd, const void *req, size_t len, char *res, size_t reslen
 int thp_request_raw(const char *name, const void *req, size_t len, char *res, size_t reslen);
 int thp_request(const char *name, pid_t pid, const void *addr, char *res, size_t reslen);
 bool thp_result_is(const char *res, const char *word);
+int thp_explain_would(pid_t pid, const void *addr, char *would, size_t size);
 int thp_set_engine(const char *engine);
 bool thp_kernel_engine_disabled(void);
 long long thp_stat(const char *name);
@@ -148,6 +149,27 @@ static inline pid_t thp_kid_fork(struct __test_metadata *_metadata, pid_t *kids,
 	*rd = up[0];
 	*wr = down[1];
 	return pid;
+}
+
+/*
+ * "explain" the range, then "collapse" it: the collapse must return the
+ * result explain said it would (the same errno if explain itself failed). A lock
+ * retry by the collapse is not a disagreement. Returns the collapse's 0 or
+ * -errno and its result line in @res (harness ASSERT).
+ */
+static inline int thp_explained_collapse(struct __test_metadata *_metadata, int line,
+					 pid_t pid, const void *addr, char *res, size_t reslen)
+{
+	char would[96];
+	int eret = thp_explain_would(pid, addr, would, sizeof(would));
+	int ret = thp_request("collapse", pid, addr, res, reslen);
+
+	if (thp_result_is(res, "mmap_lock_contended"))
+		return ret;
+	ASSERT_TRUE(eret ? eret == ret : thp_result_is(res, would))
+		TH_LOG("line %d: explain %d:%p said %s (%s), collapse returned %s ('%s')", line,
+		       pid, addr, would, strerror(-eret), strerror(-ret), res);
+	return ret;
 }
 
 /* A child's wait status says it exited with 0 (harness ASSERT). */

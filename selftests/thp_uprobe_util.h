@@ -168,6 +168,34 @@ static inline void thp_lru_drain_all(void)
 	munmap(p, len);
 }
 
+/*
+ * Does the running kernel keep the breakpoint's anonymous copy at unregister
+ * whenever the copy was touched by GUP? 6.16+ restores the page-cache page
+ * only when the copy has no reference beyond its mappings and the caller's
+ * (__uprobe_write()). Without MGLRU (CONFIG_LRU_GEN off, or
+ * /sys/kernel/mm/lru_gen/enabled 0), the unregister's own GUP marks the
+ * copy accessed, a second access activates it through a per-CPU LRU batch,
+ * and the batch's reference makes the kernel keep the copy for good, with the
+ * original instruction in it. Debian's kernels have MGLRU on; the debug
+ * tier's defconfig kernel has it off.
+ */
+static inline bool thp_kernel_keeps_touched_copy(void)
+{
+	char buf[32];
+	unsigned int maj = 0, min = 0;
+	FILE *f = fopen("/proc/sys/kernel/osrelease", "re");
+
+	if (!f || fscanf(f, "%u.%u", &maj, &min) != 2)
+		maj = 0;
+	if (f)
+		fclose(f);
+	if (maj < 6 || (maj == 6 && min < 16))
+		return false;
+	if (thp_read_file("/sys/kernel/mm/lru_gen/enabled", buf, sizeof(buf)) <= 0)
+		return true;
+	return !(strtoul(buf, NULL, 0) & 1);
+}
+
 /* Disable and delete probe @name (unregisters it); 0 or -errno. */
 static inline int thp_uprobe_del(const char *name)
 {

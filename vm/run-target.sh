@@ -30,7 +30,9 @@ report() {
 	if printf '%s\n' "$1" | grep -q '^fail '; then failed=1; fi
 }
 
-if ! out=$("$THP_TOP/vm/build-target.sh" "$series" "$arch"); then
+bt=""
+[ "$mode" = bench ] && bt=bench
+if ! out=$("$THP_TOP/vm/build-target.sh" "$series" "$arch" $bt); then
 	report "fail $name/build"
 	exit 1
 fi
@@ -140,26 +142,47 @@ boot() {
 }
 
 # x86_64 guests patch kernel text with int3 + IPI (text_poke_bp(): ftrace,
-# kprobes, static keys) and rely on the IPI to stop other CPUs running the
-# old bytes. Multi-threaded TCG does not honour that: a vCPU translating the
-# code while another vCPU writes it can keep a stale translation after the
-# IPI, and run an int3 that is no longer in memory (seen on 6.1: RIP 0 from
-# kprobe_int3_handler() on an ftrace-based kprobe, with insmod racing a
-# uprobe registration). arm64 patches under stop_machine() and is not
-# affected. thp_retry_reload does exactly that on purpose, 30-100 times: on
-# x86_64 it gets a boot of its own with single-threaded TCG, where only one
-# vCPU runs at a time; everything else keeps real parallelism.
-reload=thp_retry_reload
-if [ "$arch" = x86_64 ] && [ "$mode" = check ] &&
-	{ [ -z "${THP_ONLY:-}" ] || [[ ",$THP_ONLY," == *",$reload,"* ]]; }; then
-	only=${THP_ONLY:-}
-	only=$(printf ',%s,' "$only" | sed "s/,$reload,/,/; s/^,//; s/,\$//")
+# kprobes, static keys, tracepoints) and rely on the IPI to stop other CPUs
+# running the old bytes. Multi-threaded TCG does not honour that: a vCPU
+# translating the code while another vCPU writes it can keep a stale
+# translation after the IPI, and run an int3 that is no longer in memory
+# (seen on 6.1: RIP 0 from kprobe_int3_handler() on an ftrace-based kprobe,
+# with insmod racing a uprobe registration), or hang the guest (seen on 6.1
+# with thp_retry_trace turning the module's events off). arm64 patches under
+# stop_machine() and is not affected. On x86_64 the programs that do it on
+# purpose, in loops, get a boot of their own with single-threaded TCG, where
+# only one vCPU runs at a time; everything else keeps real parallelism:
+#   check: thp_retry_reload (30-100 module reloads), thp_retry_trace and
+#          thp_retry_uprobe (they turn tracepoints on and off)
+#   bench: trace_cost (reloads the module between its runs)
+# single_boots LIST TAG: the LIST items THP_ONLY asks for (all by default)
+# in a single-threaded boot (log ABI-ARCH-TAG.log, results NAME/TAG-vm/...),
+# the rest in a normal one.
+single_boots() {
+	local list=$1 tag=$2 want="" rest t
 	if [ -z "${THP_ONLY:-}" ]; then
-		boot "$log" "$name" " thp_skip=$reload"
-	elif [ -n "$only" ]; then
-		boot "$log" "$name" " thp_only=$only"
+		want=$list
+		boot "$log" "$name" " thp_skip=$list"
+	else
+		rest=,$THP_ONLY,
+		for t in ${list//,/ }; do
+			if [[ $rest == *",$t,"* ]]; then
+				want=$want${want:+,}$t
+				rest=${rest/,$t,/,}
+			fi
+		done
+		rest=${rest#,}
+		rest=${rest%,}
+		[ -z "$rest" ] || boot "$log" "$name" " thp_only=$rest"
 	fi
-	boot "${log%.log}-reload.log" "$name/reload-vm" " thp_only=$reload" tcg,thread=single
+	[ -z "$want" ] ||
+		boot "${log%.log}-$tag.log" "$name/$tag-vm" " thp_only=$want" tcg,thread=single
+}
+
+if [ "$arch" = x86_64 ] && [ "$mode" = check ]; then
+	single_boots thp_retry_reload,thp_retry_trace,thp_retry_uprobe reload
+elif [ "$arch" = x86_64 ] && [ "$mode" = bench ]; then
+	single_boots trace_cost trace-cost
 else
 	boot "$log" "$name" "${THP_ONLY:+ thp_only=$THP_ONLY}"
 fi
