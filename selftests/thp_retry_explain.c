@@ -7,7 +7,8 @@
  * that, under both engines, and that explain itself left the mapping
  * (smaps, every pagemap entry of the range) and the collapse counters of
  * "stats" as they were, and gives the same answer (PTE counts, mapcount,
- * refcount) when asked twice. thp_retry_collapse and thp_retry_anon
+ * the verdict) when asked twice; the refcount is a snapshot that other
+ * kernel code's speculative references move, so it is not compared. thp_retry_collapse and thp_retry_anon
  * explain each collapse they make too.
  *
  * Needs root, debugfs and thp_retry loaded.
@@ -123,6 +124,27 @@ static bool has(const char *line, const char *key, const char *val)
 	return false;
 }
 
+/*
+ * @line with the value of " refcount=" replaced by "*": a refcount is a
+ * snapshot, and the kernel's own speculative folio_try_get() (page cache
+ * lookups, LRU batches, compaction) can hold one more reference for a
+ * moment (seen once in a CI run on 7.3 arm64-16k: 4097, then 4096).
+ */
+static void mask_refcount(char *line)
+{
+	char *p = strstr(line, " refcount=");
+	size_t n;
+
+	if (!p)
+		return;
+	p += strlen(" refcount=");
+	n = strcspn(p, " \n");
+	if (n) {
+		*p = '*';
+		memmove(p + 1, p + n, strlen(p + n) + 1);
+	}
+}
+
 /* The value of field @key, copied into @val (up to a blank). */
 static const char *field(const char *line, const char *key, char *val, size_t size)
 {
@@ -154,7 +176,7 @@ static void explain_then_collapse(struct __test_metadata *_metadata, int lnum,
 	pid_t me = getpid();
 	long kb_before = thp_smaps_kb(me, addr, smaps);
 	long long coll_before = thp_stat("collapse_ok") + thp_stat("collapse_fail");
-	char out[1024], again[1024], would[64], res[256];
+	char out[1024], again[1024], masked[1024], would[64], res[256];
 	const char *haddr = (const char *)((unsigned long)addr & ~(self->pmd - 1));
 	uint64_t *pm0 = calloc(self->nr, sizeof(*pm0)), *pm1 = calloc(self->nr, sizeof(*pm1));
 	int i, ret;
@@ -163,7 +185,7 @@ static void explain_then_collapse(struct __test_metadata *_metadata, int lnum,
 	ASSERT_EQ(0, thp_pagemap(me, haddr, self->nr, pm0));
 	ret = explain_range(me, addr, out, sizeof(out));
 	ASSERT_EQ(0, ret) TH_LOG("line %d: explain: %s", lnum, strerror(-ret));
-	/* nothing it looked at has changed: the same PTEs, counts and refcount */
+	/* nothing it looked at has changed: the same PTEs */
 	ASSERT_EQ(0, thp_pagemap(me, haddr, self->nr, pm1));
 	for (i = 0; i < (int)self->nr; i++)
 		ASSERT_EQ(pm0[i], pm1[i]) TH_LOG("line %d: explain changed pagemap entry %d",
@@ -171,7 +193,10 @@ static void explain_then_collapse(struct __test_metadata *_metadata, int lnum,
 	free(pm0);
 	free(pm1);
 	ASSERT_EQ(0, explain_range(me, addr, again, sizeof(again)));
-	ASSERT_STREQ(out, again) TH_LOG("line %d: explained twice, two answers", lnum);
+	strcpy(masked, out);
+	mask_refcount(masked);
+	mask_refcount(again);
+	ASSERT_STREQ(masked, again) TH_LOG("line %d: explained twice, two answers", lnum);
 	for (i = 0; checks && checks[i] && checks[i + 1]; i += 2) {
 		const char *key = checks[i], *val = checks[i + 1];
 
