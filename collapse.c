@@ -23,6 +23,7 @@
 #include <linux/huge_mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
 
 #include "collapse.h"
 #include "collapse_anon.h"
@@ -31,6 +32,7 @@
 #include "compat.h"
 #include "ksyms.h"
 #include "pgtable.h"
+#include "range.h"
 #include "request.h"
 #include "thp_trace.h"
 
@@ -76,6 +78,17 @@ static bool thp_collapse_wants_write(struct vm_area_struct *vma, bool kernel)
 	return THP_COLLAPSE_MMAP_WRITE;
 }
 
+/* The engine's step, with the mmap lock held as thp_collapse_wants_write() says. */
+static void thp_collapse_locked(struct thp_req *req, struct vm_area_struct *vma, bool kernel)
+{
+	if (kernel)
+		thp_kernel_collapse_locked(req, vma);
+	else if (vma_is_anonymous(vma))
+		thp_anon_collapse_locked(req, vma);
+	else
+		thp_file_collapse_locked(req, vma);
+}
+
 /* One try: lock as the range needs, run the engine, unlock. */
 static void thp_collapse_once(struct thp_req *req, bool kernel)
 {
@@ -87,14 +100,8 @@ static void thp_collapse_once(struct thp_req *req, bool kernel)
 		thp_req_unlock(req);
 		thp_req_lock_vma(req, true, &vma);
 	}
-	if (req->result == THP_SUCCEEDED) {
-		if (kernel)
-			thp_kernel_collapse_locked(req, vma);
-		else if (vma_is_anonymous(vma))
-			thp_anon_collapse_locked(req, vma);
-		else
-			thp_file_collapse_locked(req, vma);
-	}
+	if (req->result == THP_SUCCEEDED)
+		thp_collapse_locked(req, vma, kernel);
 	thp_req_unlock(req);
 }
 
@@ -208,5 +215,113 @@ enum thp_result thp_collapse(struct thp_req *req)
 	}
 	trace_thp_collapse(req, thp_engine_names[kernel ? THP_ENGINE_KERNEL : THP_ENGINE_NATIVE],
 			   tries, start ? ktime_get_ns() - start : 0);
+	return req->result;
+}
+
+/* PID:START-END, one engine per request (range.c walks the ranges) */
+static bool thp_collapse_native_wants_write(struct vm_area_struct *vma)
+{
+	return thp_collapse_wants_write(vma, false);
+}
+
+static bool thp_collapse_kernel_wants_write(struct vm_area_struct *vma)
+{
+	return thp_collapse_wants_write(vma, true);
+}
+
+static enum thp_result thp_collapse_native_one(struct thp_req *r, struct vm_area_struct *vma)
+{
+	/*
+	 * The anonymous engine waits for its folio's lock and flushes its own
+	 * TLB: finish the file batch first, which holds folio locks (its
+	 * failures are counted at range.c's next flush).
+	 */
+	if (vma_is_anonymous(vma))
+		thp_file_batch_flush(r->batch, r->mm);
+	thp_collapse_locked(r, vma, false);
+	return r->result;
+}
+
+static enum thp_result thp_collapse_kernel_one(struct thp_req *r, struct vm_area_struct *vma)
+{
+	thp_collapse_locked(r, vma, true);
+	return r->result;
+}
+
+static void thp_collapse_trace_native(const struct thp_req *r, int tries, u64 ns)
+{
+	trace_thp_collapse(r, thp_engine_names[THP_ENGINE_NATIVE], tries, ns);
+}
+
+static void thp_collapse_trace_kernel(const struct thp_req *r, int tries, u64 ns)
+{
+	trace_thp_collapse(r, thp_engine_names[THP_ENGINE_KERNEL], tries, ns);
+}
+
+static bool thp_collapse_traced(void)
+{
+	return trace_thp_collapse_enabled();
+}
+
+/* The native file engine's pending collapses, finished (range.c's flush) */
+static unsigned long thp_collapse_flush(struct thp_req *req, struct thp_req *fail)
+{
+	struct thp_file_batch *b = req->batch;
+	unsigned long n;
+
+	thp_file_batch_flush(b, req->mm);
+	n = b->failed;
+	if (n) {
+		*fail = b->fail;
+		b->failed = 0;
+	}
+	return n;
+}
+
+static const struct thp_range_ops thp_collapse_range_ops[] = {
+	[THP_ENGINE_NATIVE] = {
+		.verb = "collapse", .write = THP_COLLAPSE_MMAP_WRITE,
+		.wants_write = thp_collapse_native_wants_write, .one = thp_collapse_native_one,
+		.done = THP_SUCCEEDED, .already = THP_ALREADY_PMD,
+		.trace = thp_collapse_trace_native, .traced = thp_collapse_traced,
+		.flush = thp_collapse_flush,
+	},
+	[THP_ENGINE_KERNEL] = {
+		.verb = "collapse", .write = THP_COLLAPSE_MMAP_WRITE,
+		.wants_write = thp_collapse_kernel_wants_write, .one = thp_collapse_kernel_one,
+		.done = THP_SUCCEEDED, .already = THP_ALREADY_PMD,
+		.trace = thp_collapse_trace_kernel, .traced = thp_collapse_traced,
+	},
+};
+
+/**
+ * thp_collapse_range() - collapse every PMD range of PID:START-END
+ * @req: a range request holding the target mm
+ *
+ * One engine for the whole request (the engine= parameter when it starts);
+ * each range as thp_collapse() would do it, under one walk of the mmap lock
+ * (range.c), one trace event per PMD range.
+ *
+ * Context: process context, may sleep.
+ * Return: the result, also stored in req->result.
+ */
+enum thp_result thp_collapse_range(struct thp_req *req)
+{
+	int engine = READ_ONCE(thp_engine);
+
+	if (!thp_feature_enabled(engine == THP_ENGINE_KERNEL ? FEAT_KERNEL : FEAT_NATIVE))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "%s engine disabled, see features",
+				    thp_engine_names[engine]);
+	if (engine == THP_ENGINE_NATIVE) {
+		/* file ranges share their TLB flushes (collapse_file.c) */
+		req->batch = kzalloc(sizeof(*req->batch), GFP_KERNEL);
+		if (!req->batch)
+			return thp_req_fail(req, THP_NO_MEMORY, "collapse batch");
+	}
+	thp_range_run(req, &thp_collapse_range_ops[engine]);
+	/* range.c finished it before letting go of the lock */
+	WARN_ON_ONCE(req->batch && (req->batch->gathered || req->batch->nr));
+	kfree(req->batch);
+	req->batch = NULL;
 	return req->result;
 }

@@ -9,6 +9,7 @@
 #include "request.h"
 
 enum thp_result thp_collapse(struct thp_req *req);
+enum thp_result thp_collapse_range(struct thp_req *req);
 const char *thp_collapse_engine_name(void);
 enum thp_result thp_collapse_would(struct thp_req *req, struct vm_area_struct *vma,
 				   int *nr_mapped);

@@ -181,6 +181,7 @@ static enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_stru
 					struct folio **foliop)
 {
 	pgoff_t index = ((req->haddr - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
+	bool pending, locked;
 	struct folio *folio;
 
 	mmap_assert_locked(vma->vm_mm);
@@ -192,7 +193,16 @@ static enum thp_result thp_get_file_thp(struct thp_req *req, struct vm_area_stru
 			     folio_order(folio), folio->index);
 		goto put;
 	}
-	if (folio_lock_killable(folio)) {
+	/*
+	 * A batch holds the locks of its pending folios: never wait for
+	 * another folio's lock while holding them (the rule of
+	 * migrate_pages_batch()); finish them first.
+	 */
+	pending = req->batch && req->batch->nr;
+	locked = pending && folio_trylock(folio);
+	if (pending && !locked)
+		thp_file_batch_flush(req->batch, vma->vm_mm);
+	if (!locked && folio_lock_killable(folio)) {
 		thp_req_fail(req, THP_INTERRUPTED, "waiting for the folio lock");
 		goto put;
 	}
@@ -264,7 +274,7 @@ out:
  */
 static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *vma,
 				   struct folio *folio, pmd_t *pmd, pmd_t pmdval,
-				   pmd_t *pgt_pmd, int *nr_cleared, bool *dirty)
+				   pmd_t *pgt_pmd, int *nr_cleared, bool *dirty, bool flush)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct thp_pte_lock l;
@@ -306,8 +316,15 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 	VM_WARN_ON_ONCE(cleared != nr);
 	*nr_cleared = cleared;
 
-	/* step 3: retract the empty page table, flushing the TLB for the range */
-	*pgt_pmd = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
+	/*
+	 * step 3: retract the empty page table, flushing the TLB for the
+	 * range; in a batch the flush comes later, for all its ranges at once,
+	 * before any table is freed or PMD installed (thp_file_batch_flush()).
+	 */
+	if (flush)
+		*pgt_pmd = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
+	else
+		*pgt_pmd = pmdp_huge_get_and_clear(mm, req->haddr, pmd);
 	req->result = THP_SUCCEEDED;
 unlock:
 	thp_pte_unlock(&l);
@@ -336,9 +353,94 @@ static enum thp_result thp_install_pmd(struct thp_req *req, struct vm_area_struc
 	return THP_SUCCEEDED;
 }
 
+/*
+ * Step 4 for a retracted range: the references and rss its PTE mappings
+ * held, their dirty bits. The table is freed by the caller.
+ */
+static void thp_drop_pte_mappings(struct mm_struct *mm, struct folio *folio, int nr,
+				  bool dirty)
+{
+	if (nr) {
+		folio_ref_sub(folio, nr);
+		thp_add_mm_counter(mm, thp_mm_counter_file(folio), -nr);
+	}
+	if (dirty)
+		folio_mark_dirty(folio);
+}
+
+/**
+ * thp_file_batch_flush() - finish a batch's pending collapses
+ * @b: the batch
+ * @mm: the mm of its ranges
+ *
+ * One TLB flush for all the retracted tables (every page of every pending
+ * range, page-walk caches included), then, range by range: end its mmu notifier,
+ * drop what its PTEs held, and map the THP by its PMD; then free the tables
+ * (6.1: one wait for GUP-fast for all of them). Nothing is freed or
+ * installed before the flush: a stale TLB entry maps the same subpage the
+ * PMD will map, the THP stays locked and referenced until its PMD is in,
+ * and on arm64 a table entry must be invalidated before a block entry
+ * replaces it (break-before-make). A racing fault that filled a pmd in the
+ * meantime wins: counted in b->failed, the first one kept in b->fail.
+ *
+ * Context: the mmap lock held since the ranges were retracted, as their
+ * collapse needed it.
+ */
+void thp_file_batch_flush(struct thp_file_batch *b, struct mm_struct *mm)
+{
+	int i;
+
+	/* an empty batch may be flushed without the lock (range.c's end) */
+	VM_WARN_ON_ONCE(b->nr && !b->gathered);
+	if (!b->gathered)
+		return;
+	mmap_assert_locked(mm);
+	thp_tlb_finish(&b->tlb);
+	b->gathered = false;
+	for (i = 0; i < b->nr; i++) {
+		struct thp_file_pending *p = &b->p[i];
+		struct thp_req r = { .mm = mm, .addr = p->haddr, .haddr = p->haddr };
+
+		thp_mmu_notifier_end(&p->range);
+		thp_drop_pte_mappings(mm, p->folio, p->nr, p->dirty);
+		if (thp_install_pmd(&r, p->vma, p->folio, p->pmd) != THP_SUCCEEDED &&
+		    !b->failed++)
+			b->fail = r;
+		folio_unlock(p->folio);
+		folio_put(p->folio);
+	}
+	thp_free_retracted_pte_tables(mm, b->pgt_pmds, b->nr);
+	b->nr = 0;
+}
+
+/*
+ * Steps 4 and 5 later, for the whole batch: keep the retracted range
+ * (folio locked and referenced, notifier started) pending in @b. A full
+ * batch is finished at once.
+ */
+static void thp_file_defer(struct thp_file_batch *b, struct vm_area_struct *vma,
+			   struct folio *folio, pmd_t *pmd, pmd_t pgt_pmd, unsigned long haddr,
+			   int nr, bool dirty)
+{
+	struct thp_file_pending *p = &b->p[b->nr];
+
+	p->vma = vma;
+	p->folio = folio;
+	p->pmd = pmd;
+	p->haddr = haddr;
+	p->nr = nr;
+	p->dirty = dirty;
+	b->pgt_pmds[b->nr++] = pgt_pmd;
+	thp_tlb_add_tables(&b->tlb, haddr, HPAGE_PMD_SIZE);
+	if (b->nr == THP_FILE_BATCH)
+		thp_file_batch_flush(b, vma->vm_mm);
+}
+
 /**
  * thp_file_collapse_locked() - collapse a file range with the native engine
- * @req: the request
+ * @req: the request; with req->batch, steps 4 and 5 of a retracted range
+ *       are left to thp_file_batch_flush() (THP_SUCCEEDED now, unless the
+ *       flush finds a racing fault)
  * @vma: the file VMA, checked by thp_req_check_vma()
  *
  * See the top of this file.
@@ -348,9 +450,10 @@ static enum thp_result thp_install_pmd(struct thp_req *req, struct vm_area_struc
  */
 enum thp_result thp_file_collapse_locked(struct thp_req *req, struct vm_area_struct *vma)
 {
+	struct thp_file_batch *b = req->batch;
 	struct mm_struct *mm = req->mm;
+	struct mmu_notifier_range range, *rangep;
 	struct address_space *mapping;
-	struct mmu_notifier_range range;
 	struct folio *folio;
 	pmd_t *pmd, pmdval, pgt_pmd;
 	bool dirty = false;
@@ -378,25 +481,40 @@ enum thp_result thp_file_collapse_locked(struct thp_req *req, struct vm_area_str
 		if (vma->anon_vma)
 			thp_anon_vma_lock_write(vma->anon_vma);
 	}
-	thp_mmu_range_init(&range, vma, req->haddr, req->haddr + HPAGE_PMD_SIZE);
-	thp_mmu_notifier_start(&range);
-	thp_retract(req, vma, folio, pmd, pmdval, &pgt_pmd, &nr, &dirty);
-	thp_mmu_notifier_end(&range);
+	/*
+	 * A pending range's notifier lives in its batch slot until the flush;
+	 * the gather starts before the first pmd is cleared.
+	 */
+	rangep = b ? &b->p[b->nr].range : &range;
+	if (b && !b->gathered) {
+		thp_tlb_gather(&b->tlb, mm);
+		b->gathered = true;
+	}
+	thp_mmu_range_init(rangep, vma, req->haddr, req->haddr + HPAGE_PMD_SIZE);
+	thp_mmu_notifier_start(rangep);
+	thp_retract(req, vma, folio, pmd, pmdval, &pgt_pmd, &nr, &dirty, !b);
+	if (!b || req->result != THP_SUCCEEDED)
+		thp_mmu_notifier_end(rangep);
 	if (THP_COLLAPSE_MMAP_WRITE) {
 		if (vma->anon_vma)
 			thp_anon_vma_unlock_write(vma->anon_vma);
 		i_mmap_unlock_write(mapping);
 	}
-	if (req->result != THP_SUCCEEDED)
+	if (req->result != THP_SUCCEEDED) {
+		/* nothing pending: close the gather (tlb_flush_pending) at once */
+		if (b && !b->nr) {
+			thp_tlb_finish(&b->tlb);
+			b->gathered = false;
+		}
 		goto out;
+	}
+	if (b) {
+		thp_file_defer(b, vma, folio, pmd, pgt_pmd, req->haddr, nr, dirty);
+		return THP_SUCCEEDED;
+	}
 
 	/* step 4: the references and rss the PTE mappings held; free the table */
-	if (nr) {
-		folio_ref_sub(folio, nr);
-		thp_add_mm_counter(mm, thp_mm_counter_file(folio), -nr);
-	}
-	if (dirty)
-		folio_mark_dirty(folio);
+	thp_drop_pte_mappings(mm, folio, nr, dirty);
 	thp_free_retracted_pte_table(mm, pgt_pmd);
 
 install:

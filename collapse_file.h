@@ -6,10 +6,57 @@
 #define THP_COLLAPSE_FILE_H
 
 #include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include "compat.h"		/* struct mmu_gather: asm/tlb.h, as x86 needs it */
 #include "request.h"
+
+/* PMD ranges whose TLB flush one batch shares (one folio lock each) */
+#define THP_FILE_BATCH	16
+
+/**
+ * struct thp_file_pending - a range retracted, its PMD not yet installed
+ * @vma: its VMA
+ * @folio: the page-cache THP, locked, with a reference
+ * @pmd: the pmd entry, none since the retract
+ * @haddr: the range
+ * @nr: PTEs cleared (references and rss to drop)
+ * @dirty: one of them was dirty
+ * @range: its mmu notifier range, started
+ */
+struct thp_file_pending {
+	struct vm_area_struct *vma;
+	struct folio *folio;
+	pmd_t *pmd;
+	unsigned long haddr;
+	int nr;
+	bool dirty;
+	struct mmu_notifier_range range;
+};
+
+/**
+ * struct thp_file_batch - collapses of a range request sharing a TLB flush
+ * @gathered: @tlb is gathering (from before the first pmd was cleared)
+ * @tlb: the mmu_gather of the one flush
+ * @nr: pending ranges
+ * @pgt_pmds: the retracted tables, freed after the flush
+ * @p: the pending ranges, in address order
+ * @failed: installs a racing fault beat at a flush, since the caller last
+ *          cleared it
+ * @fail: the first of those: its result, range and detail
+ */
+struct thp_file_batch {
+	bool gathered;
+	struct mmu_gather tlb;
+	int nr;
+	pmd_t pgt_pmds[THP_FILE_BATCH];
+	struct thp_file_pending p[THP_FILE_BATCH];
+	unsigned long failed;
+	struct thp_req fail;
+};
 
 enum thp_result thp_file_precheck(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
 				  pmd_t pmdval, int *nr_mapped);
 enum thp_result thp_file_collapse_locked(struct thp_req *req, struct vm_area_struct *vma);
+void thp_file_batch_flush(struct thp_file_batch *b, struct mm_struct *mm);
 
 #endif /* THP_COLLAPSE_FILE_H */

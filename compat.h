@@ -41,10 +41,18 @@
 #include <linux/leafops.h>
 #endif
 #include <asm/pgalloc.h>
+#include <asm/tlbflush.h>
 #include "ksyms.h"
 
+#ifdef CONFIG_X86
+/* asm/tlbflush.h declares it only #ifndef MODULE; asm/tlb.h's inlines use it */
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+			unsigned int stride_shift, bool freed_tables);
+#endif
+#include <asm/tlb.h>
+
 #ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
-/* asm-generic/tlb.h's declaration; x86's asm/tlb.h cannot be included alone. */
+/* asm-generic/tlb.h's declaration, repeated (asm/tlb.h is included above) */
 void tlb_remove_table_sync_one(void);
 #endif
 
@@ -440,21 +448,67 @@ static inline void thp_mmu_notifier_end(struct mmu_notifier_range *range)
 }
 
 /*
+ * One TLB flush for many retracted PTE tables, through the kernel's own
+ * mmu_gather: thp_tlb_gather() before the first pmd is cleared (it raises
+ * the mm's tlb_flush_pending, so that a concurrent zap that finds a pmd
+ * already none still flushes: mm_inline.h's contract), thp_tlb_add_tables()
+ * for each range cleared, thp_tlb_finish() for the flush. A range is added
+ * as PTEs (PAGE_SIZE stride, as pmdp_collapse_flush()'s flush_tlb_range()):
+ * every 4K (16K) leaf entry of it must go, not only one per PMD; with
+ * freed_tables the page-walk caches go too (x86: flush_tlb_mm_range() with
+ * freed_tables, a full flush past 33 pages; arm64: non-last-level TLBIs or
+ * the whole ASID; secondary TLBs as well). The gather only flushes: the
+ * caller frees the tables itself, after thp_tlb_finish().
+ * tlb_gather_mmu() and tlb_finish_mmu() are not exported (looked up);
+ * x86's flush_tlb_range() and arm64's inline TLBI helpers use symbols a
+ * module cannot link against.
+ */
+static inline void thp_tlb_gather(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	thp_ksym_fn(tlb_gather_mmu)(tlb, mm);
+}
+
+static inline void thp_tlb_add_tables(struct mmu_gather *tlb, unsigned long start,
+				      unsigned long size)
+{
+	tlb_flush_pte_range(tlb, start, size);
+	tlb->freed_tables = 1;
+}
+
+static inline void thp_tlb_finish(struct mmu_gather *tlb)
+{
+	thp_ksym_fn(tlb_finish_mmu)(tlb);
+}
+
+/*
  * Free a page table just retracted from a pmd (already cleared and flushed).
  * 6.6+: lockless walkers (under RCU) may still read it: defer the free.
  * 6.1: wait for GUP-fast (IRQ-disabled walkers) first, then free.
  */
-static inline void thp_free_retracted_pte_table(struct mm_struct *mm, pmd_t pgt_pmd)
+static inline void thp_free_retracted_pte_tables(struct mm_struct *mm, const pmd_t *pgt_pmds,
+						 int n)
 {
-	mm_dec_nr_ptes(mm);
-#ifdef THP_HAVE_PTE_FREE_DEFER
-	thp_ksym_fn(pte_free_defer)(mm, pmd_pgtable(pgt_pmd));
-#else
-#ifdef CONFIG_MMU_GATHER_RCU_TABLE_FREE
+	int i;
+
+	if (!n)
+		return;
+#if !defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
+	/* one wait for GUP-fast covers every table detached before it */
 	thp_ksym_fn(tlb_remove_table_sync_one)();
 #endif
-	pte_free(mm, pmd_pgtable(pgt_pmd));
+	for (i = 0; i < n; i++) {
+		mm_dec_nr_ptes(mm);
+#ifdef THP_HAVE_PTE_FREE_DEFER
+		thp_ksym_fn(pte_free_defer)(mm, pmd_pgtable(pgt_pmds[i]));
+#else
+		pte_free(mm, pmd_pgtable(pgt_pmds[i]));
 #endif
+	}
+}
+
+static inline void thp_free_retracted_pte_table(struct mm_struct *mm, pmd_t pgt_pmd)
+{
+	thp_free_retracted_pte_tables(mm, &pgt_pmd, 1);
 }
 
 /*

@@ -28,12 +28,15 @@
 const struct thp_req_op thp_ops[] = {
 	{
 		.name = "split", .mode = 0200, .parse = thp_req_parse, .run = thp_split,
+		.run_range = thp_split_range,
 		.serialize = true, .split = true, .result_line = true,
 	}, {
 		.name = "collapse", .mode = 0200, .parse = thp_req_parse, .run = thp_collapse,
+		.run_range = thp_collapse_range,
 		.serialize = true, .result_line = true,
 	}, {
 		.name = "queue", .mode = 0600, .parse = thp_req_parse, .run = thp_queue_request,
+		.run_range = thp_queue_range,
 		.show = thp_queue_show,
 	}, {
 		.name = "scan", .mode = 0200, .parse = thp_req_parse_pid, .run = thp_scan,
@@ -62,7 +65,10 @@ static void thp_control_exec(const struct thp_req_op *op, struct thp_req *req)
 	}
 	if (thp_req_get_mm(req) != THP_SUCCEEDED)
 		return;
-	op->run(req);
+	if (req->end)
+		op->run_range(req);
+	else
+		op->run(req);
 	thp_req_put_mm(req);
 }
 
@@ -101,7 +107,10 @@ int thp_control_run(const struct thp_req_op *op, struct thp_req *req, const char
 	char *text = NULL;
 
 	/* the parser clears the request: the text buffer comes after it */
-	if (!op->parse(req, buf, len) && op->text) {
+	if (!op->parse(req, buf, len) && req->end && !op->run_range)
+		thp_req_fail(req, THP_INVALID_INPUT, "%s takes no PID:START-END", op->name);
+	/* a text verb's output, or a range request's result line */
+	if (req->result == THP_SUCCEEDED && (op->text || req->end)) {
 		/* a whole process: a line per VMA; one range: one line */
 		size = req->all ? THP_TEXT_MAX : PAGE_SIZE;
 		text = kvmalloc(size, GFP_KERNEL);

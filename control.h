@@ -17,6 +17,8 @@
  * @mode: the debugfs file's mode
  * @parse: thp_req_parse() or thp_req_parse_pid()
  * @run: the mechanism, run on the target mm
+ * @run_range: the mechanism for a range, PID:START-END; NULL: the verb takes
+ *             no ranges (EINVAL)
  * @show: if set, what read() of the debugfs file shows (seq_file)
  * @serialize: one at a time, module-wide (split, collapse)
  * @split: counted as a split (else as a collapse) when @serialize
@@ -31,6 +33,7 @@ struct thp_req_op {
 	umode_t mode;
 	int (*parse)(struct thp_req *req, const char *buf, size_t len);
 	enum thp_result (*run)(struct thp_req *req);
+	enum thp_result (*run_range)(struct thp_req *req);
 	int (*show)(struct seq_file *m, void *v);
 	bool serialize;
 	bool split;

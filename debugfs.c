@@ -95,6 +95,8 @@ static ssize_t thp_verb_write(struct file *file, const char __user *ubuf, size_t
 		return ret;
 	if (op->result_line)
 		return thp_result_line_finish(file, &req, count, ppos);
+	/* a range request's result line: /dev/thp_retry shows it, not this file */
+	kvfree(req.out.buffer);
 	err = thp_result_errno(req.result);
 	return err ? -err : count;
 }

@@ -31,6 +31,7 @@
 #include "foll_split_pmd.h"
 #include "ksyms.h"
 #include "pgtable.h"
+#include "range.h"
 #include "request.h"
 #include "thp_trace.h"
 
@@ -165,4 +166,37 @@ enum thp_result thp_split(struct thp_req *req)
 	}
 	trace_thp_split(req, "native", tries, start ? ktime_get_ns() - start : 0);
 	return req->result;
+}
+
+static void thp_split_trace(const struct thp_req *r, int tries, u64 ns)
+{
+	trace_thp_split(r, "native", tries, ns);
+}
+
+static bool thp_split_traced(void)
+{
+	return trace_thp_split_enabled();
+}
+
+static const struct thp_range_ops thp_split_range_ops = {
+	.verb = "split", .write = false, .one = thp_split_locked,
+	.done = THP_SUCCEEDED, .already = THP_ALREADY_PTE,
+	.trace = thp_split_trace, .traced = thp_split_traced,
+};
+
+/**
+ * thp_split_range() - split every PMD-mapped range of PID:START-END
+ * @req: a range request holding the target mm
+ *
+ * Each PMD range as thp_split() would do it, under one walk of the mmap
+ * read lock (range.c), one trace event per PMD range.
+ *
+ * Context: process context, may sleep.
+ * Return: the result, also stored in req->result.
+ */
+enum thp_result thp_split_range(struct thp_req *req)
+{
+	if (!thp_feature_enabled(FEAT_SPLIT))
+		return thp_req_fail(req, THP_ENGINE_UNAVAILABLE, "split disabled, see features");
+	return thp_range_run(req, &thp_split_range_ops);
 }

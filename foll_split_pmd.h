@@ -8,5 +8,6 @@
 #include "request.h"
 
 enum thp_result thp_split(struct thp_req *req);
+enum thp_result thp_split_range(struct thp_req *req);
 
 #endif /* THP_FOLL_SPLIT_PMD_H */

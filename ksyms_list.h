@@ -21,6 +21,9 @@ THP_KSYM(__mmu_notifier_invalidate_range_start,	KS_REQ | KS_CALL, FEAT_NATIVE)
 THP_KSYM(__mmu_notifier_invalidate_range_end,	KS_REQ | KS_CALL, FEAT_NATIVE)
 THP_KSYM(mm_trace_rss_stat,			KS_REQ | KS_CALL, FEAT_NATIVE)
 THP_KSYM(do_set_pmd,				KS_REQ | KS_CALL, FEAT_NATIVE)
+/* one TLB flush for a range request's retracted tables (compat.h) */
+THP_KSYM(tlb_gather_mmu,			KS_REQ | KS_CALL, FEAT_NATIVE)
+THP_KSYM(tlb_finish_mmu,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #ifdef THP_HAVE_PAGE_REMOVE_RMAP
 THP_KSYM(page_remove_rmap,			KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif

@@ -113,16 +113,57 @@ static int thp_parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+/* An address: "0x"-prefixed hex or decimal, digits only. */
+static int thp_parse_addr(const char *s, unsigned long *v)
+{
+	if (s[0] == '0' && s[1] == 'x')
+		return thp_all(s + 2, thp_isxdigit) && !kstrtoul(s + 2, 16, v) ? 0 : -EINVAL;
+	return thp_all(s, thp_isdigit) && !kstrtoul(s, 10, v) ? 0 : -EINVAL;
+}
+
+/*
+ * "START-END": END exclusive and above START; both rounded outward to PMD
+ * boundaries, at most THP_RANGE_MAX bytes after rounding.
+ */
+static int thp_parse_range(struct thp_req *req, char *s)
+{
+	char *dash = strchr(s, '-');
+	unsigned long start, end;
+
+	*dash = '\0';
+	if (thp_parse_addr(s, &start) || thp_parse_addr(dash + 1, &end)) {
+		thp_req_fail(req, THP_INVALID_INPUT, "expected PID:START-END");
+		return -EINVAL;
+	}
+	if (end <= start) {
+		thp_req_fail(req, THP_INVALID_INPUT, "END %#lx is not above START %#lx", end,
+			     start);
+		return -EINVAL;
+	}
+	if (end > ULONG_MAX - HPAGE_PMD_SIZE + 1 ||
+	    ALIGN(end, HPAGE_PMD_SIZE) - (start & HPAGE_PMD_MASK) > THP_RANGE_MAX) {
+		thp_req_fail(req, THP_INVALID_INPUT, "range over %lu GiB", THP_RANGE_MAX >> 30);
+		return -EINVAL;
+	}
+	req->addr = start;
+	req->haddr = start & HPAGE_PMD_MASK;
+	req->end = ALIGN(end, HPAGE_PMD_SIZE);
+	return 0;
+}
+
 /**
- * thp_req_parse() - parse "PID:ADDR" strictly
+ * thp_req_parse() - parse "PID:ADDR" or "PID:START-END" strictly
  * @req: filled in on success
  * @buf: the kernel copy of what was written (need not be NUL-terminated)
  * @len: its length
  *
- * PID is decimal; ADDR is "0x"-prefixed hex or decimal. One trailing newline
- * is allowed. Anything else (no or extra fields, spaces, signs, overflow,
- * other characters, an embedded NUL, more than THP_REQ_MAX_INPUT bytes) is
- * refused.
+ * PID is decimal; ADDR, START and END are "0x"-prefixed hex or decimal. One
+ * trailing newline is allowed. Anything else (no or extra fields, spaces,
+ * signs, overflow, other characters, an embedded NUL, more than
+ * THP_REQ_MAX_INPUT bytes) is refused. A range sets req->end (exclusive,
+ * rounded up to a PMD boundary; req->haddr is START rounded down); END must
+ * be above START and the rounded range at most THP_RANGE_MAX bytes. A
+ * single address leaves req->end 0.
  *
  * Return: 0, or -EINVAL with req->detail saying why.
  */
@@ -143,17 +184,18 @@ int thp_req_parse(struct thp_req *req, const char *buf, size_t len)
 
 	if (thp_parse_pid(s, &req->pid))
 		goto bad;
-	if (addr_s[0] == '0' && addr_s[1] == 'x') {
-		if (!thp_all(addr_s + 2, thp_isxdigit) || kstrtoul(addr_s + 2, 16, &addr))
+	if (strchr(addr_s, '-')) {
+		if (strchr(addr_s, '-') != strrchr(addr_s, '-'))
 			goto bad;
-	} else if (!thp_all(addr_s, thp_isdigit) || kstrtoul(addr_s, 10, &addr)) {
-		goto bad;
+		return thp_parse_range(req, addr_s);
 	}
+	if (thp_parse_addr(addr_s, &addr))
+		goto bad;
 	req->addr = addr;
 	req->haddr = addr & HPAGE_PMD_MASK;
 	return 0;
 bad:
-	thp_req_fail(req, THP_INVALID_INPUT, "expected PID:ADDR");
+	thp_req_fail(req, THP_INVALID_INPUT, "expected PID:ADDR or PID:START-END");
 	return -EINVAL;
 }
 

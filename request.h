@@ -12,9 +12,18 @@
 #include <linux/types.h>
 #include "results.h"
 
+struct thp_file_batch;
+
 #define THP_REQ_MAX_INPUT	255
 #define THP_REQ_TRIES		3
 #define THP_REQ_DETAIL_LEN	96
+
+/*
+ * The largest PID:START-END, after rounding outward to PMD boundaries: 32768
+ * PMD ranges with 4K pages, 2048 with 16K pages; the walk lets go of the
+ * mmap lock every THP_RANGE_BATCH ranges (range.c).
+ */
+#define THP_RANGE_MAX		(64UL << 30)
 
 /* The most a text verb writes for one request (explain PID: one line per VMA). */
 #define THP_TEXT_MAX	(256 * 1024)
@@ -24,6 +33,7 @@
  * @pid: target pid, in the writer's pid namespace
  * @addr: the address as written
  * @haddr: @addr rounded down to the PMD boundary
+ * @end: a range request's end (exclusive, PMD-aligned); 0 for one address
  * @mm: the target mm, held with mmget() between thp_req_get_mm() and
  *      thp_req_put_mm()
  * @trylock: do not wait for the mmap lock (the retry worker backs off instead)
@@ -31,6 +41,8 @@
  * @mmap_write: ... for write
  * @anon: the VMA is anonymous (set by thp_req_check_vma(), for tracing)
  * @all: about the whole process, not one range ("explain PID")
+ * @batch: a range request's file collapses that share one TLB flush
+ *         (collapse_file.c); NULL: each is finished at once
  * @result: the outcome
  * @detail: free text that explains a refusal ("pte 5: anon page")
  * @out: a text verb's output (explain), set up by thp_control_run(); its
@@ -45,7 +57,9 @@ struct thp_req {
 	pid_t pid;
 	unsigned long addr;
 	unsigned long haddr;
+	unsigned long end;
 	struct mm_struct *mm;
+	struct thp_file_batch *batch;
 	enum thp_result result;
 	char detail[THP_REQ_DETAIL_LEN];
 	struct seq_buf out;

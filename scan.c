@@ -69,12 +69,30 @@ unsigned long thp_scan_next_pmd(struct mm_struct *mm, unsigned long addr, unsign
 	return end;
 }
 
+/**
+ * struct thp_scan_walk - one scan: over what, and what it found
+ * @start: the first address walked
+ * @end: the end of the walk (exclusive)
+ * @source: what the queue entries say queued them
+ * @found: pte-mapped THPs found
+ * @queued: entries queued for them (new or already there)
+ * @full: entries the queue had no room for
+ */
+struct thp_scan_walk {
+	unsigned long start;
+	unsigned long end;
+	enum thp_queue_source source;
+	unsigned long found;
+	unsigned long queued;
+	unsigned long full;
+};
+
 /*
  * Queue the PMD range at @haddr if it holds a pte-mapped THP.
  * Return: 0, or -ENOMEM when no queue entry could be allocated.
  */
-static int thp_scan_pmd(struct thp_req *req, struct vm_area_struct *vma, unsigned long haddr,
-			pmd_t *pmd)
+static int thp_scan_pmd(struct thp_req *req, struct thp_scan_walk *w,
+			struct vm_area_struct *vma, unsigned long haddr, pmd_t *pmd)
 {
 	struct thp_req r = { .mm = req->mm, .pid = req->pid, .addr = haddr, .haddr = haddr };
 	pmd_t pmdval = READ_ONCE(*pmd);
@@ -86,8 +104,17 @@ static int thp_scan_pmd(struct thp_req *req, struct vm_area_struct *vma, unsigne
 	if (thp_collapse_precheck(&r, vma, pmd, pmdval, &nr) != THP_SUCCEEDED || !nr)
 		return 0;
 	thp_stat_inc(THP_STAT_SCAN_FOUND);
-	return thp_queue_add(req->mm, haddr, req->pid, SRC_SCAN, GFP_KERNEL) == -ENOMEM ?
-	       -ENOMEM : 0;
+	w->found++;
+	switch (thp_queue_add(req->mm, haddr, req->pid, w->source, GFP_KERNEL)) {
+	case 0:
+		w->queued++;
+		return 0;
+	case -ENOSPC:
+		w->full++;
+		return 0;
+	default:
+		return -ENOMEM;
+	}
 }
 
 /*
@@ -140,6 +167,55 @@ bool thp_scan_breathe(struct mm_struct *mm)
 	return !mmap_read_lock_killable(mm);
 }
 
+/*
+ * The walk of thp_scan() over [w->start, w->end).
+ * Return: THP_SUCCEEDED, THP_INTERRUPTED or THP_NO_MEMORY.
+ */
+static enum thp_result thp_scan_range(struct thp_req *req, struct thp_scan_walk *w)
+{
+	struct mm_struct *mm = req->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr = w->start, haddr, end;
+	unsigned int steps = 0;
+	bool breathe = false;
+	pmd_t *pmd;
+
+	if (mmap_read_lock_killable(mm))
+		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	for (;;) {
+		/* the lock is let go only here, where no VMA pointer is held */
+		if (breathe && !thp_scan_breathe(mm))
+			return thp_req_fail(req, THP_INTERRUPTED, "fatal signal");
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= w->end)
+			break;
+		haddr = ALIGN(max(addr, vma->vm_start), HPAGE_PMD_SIZE);
+		end = min(vma->vm_end, w->end) & HPAGE_PMD_MASK;
+		addr = vma->vm_end;
+		breathe = thp_scan_step(mm, &steps);
+		if (haddr >= end || !thp_scan_vma_ok(req, vma, haddr))
+			continue;
+		while ((haddr = thp_scan_next_pmd(mm, haddr, end, &pmd)) < end) {
+			if (thp_scan_pmd(req, w, vma, haddr, pmd)) {
+				mmap_read_unlock(mm);
+				return thp_req_fail(req, THP_NO_MEMORY, "queue entry");
+			}
+			haddr += HPAGE_PMD_SIZE;
+			breathe = thp_scan_step(mm, &steps);
+			if (breathe) {
+				/* go on from here, looking the VMA up again */
+				addr = haddr;
+				break;
+			}
+		}
+		if (addr >= w->end)
+			break;
+	}
+	mmap_read_unlock(mm);
+	req->result = THP_SUCCEEDED;
+	return req->result;
+}
+
 /**
  * thp_scan() - queue every pte-mapped THP of a process
  * @req: a request holding the target mm (req->addr unused)
@@ -164,43 +240,38 @@ bool thp_scan_breathe(struct mm_struct *mm)
  */
 enum thp_result thp_scan(struct thp_req *req)
 {
-	struct mm_struct *mm = req->mm;
-	struct vm_area_struct *vma;
-	unsigned long addr = 0, haddr, end;
-	unsigned int steps = 0;
-	bool breathe = false;
-	pmd_t *pmd;
+	struct thp_scan_walk w = { .start = 0, .end = ULONG_MAX, .source = SRC_SCAN };
 
-	if (mmap_read_lock_killable(mm))
-		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
-	for (;;) {
-		/* the lock is let go only here, where no VMA pointer is held */
-		if (breathe && !thp_scan_breathe(mm))
-			return thp_req_fail(req, THP_INTERRUPTED, "fatal signal");
-		vma = find_vma(mm, addr);
-		if (!vma)
-			break;
-		haddr = ALIGN(max(addr, vma->vm_start), HPAGE_PMD_SIZE);
-		end = vma->vm_end & HPAGE_PMD_MASK;
-		addr = vma->vm_end;
-		breathe = thp_scan_step(mm, &steps);
-		if (haddr >= end || !thp_scan_vma_ok(req, vma, haddr))
-			continue;
-		while ((haddr = thp_scan_next_pmd(mm, haddr, end, &pmd)) < end) {
-			if (thp_scan_pmd(req, vma, haddr, pmd)) {
-				mmap_read_unlock(mm);
-				return thp_req_fail(req, THP_NO_MEMORY, "queue entry");
-			}
-			haddr += HPAGE_PMD_SIZE;
-			breathe = thp_scan_step(mm, &steps);
-			if (breathe) {
-				/* go on from here, looking the VMA up again */
-				addr = haddr;
-				break;
-			}
-		}
-	}
-	mmap_read_unlock(mm);
-	req->result = THP_SUCCEEDED;
+	return thp_scan_range(req, &w);
+}
+
+/**
+ * thp_queue_range() - "queue PID:START-END": queue the range's pte-mapped THPs
+ * @req: a range request holding the target mm
+ *
+ * The walk of "scan", over [req->haddr, req->end) only, with the entries
+ * counted as queued through debugfs "queue". Unlike a single-address
+ * "queue", which queues the range it is given for the worker to look at,
+ * a range queues only what a collapse could do now: a PTE table mapping a
+ * THP. The result line says how many were found, queued and left out for
+ * want of room (queue_cap).
+ *
+ * Context: process context, may sleep; takes the mmap read lock.
+ * Return: THP_SUCCEEDED (even when nothing was found), THP_QUEUE_FULL when
+ * nothing found could be queued, THP_INTERRUPTED or THP_NO_MEMORY.
+ */
+enum thp_result thp_queue_range(struct thp_req *req)
+{
+	struct thp_scan_walk w = { .start = req->haddr, .end = req->end, .source = SRC_DEBUGFS };
+
+	if (thp_scan_range(req, &w) == THP_SUCCEEDED && w.full && !w.queued)
+		thp_req_fail(req, THP_QUEUE_FULL, "queue_cap reached");
+	snprintf(req->detail, sizeof(req->detail), "queue %lx-%lx: %lu found, %lu queued, %lu full",
+		 req->haddr, req->end, w.found, w.queued, w.full);
+	if (req->out.buffer)
+		seq_buf_printf(&req->out,
+			       "%s range=%#lx-%#lx found=%lu queued=%lu queue_full=%lu\n",
+			       thp_result_name(req->result), req->haddr, req->end, w.found,
+			       w.queued, w.full);
 	return req->result;
 }

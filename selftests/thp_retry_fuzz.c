@@ -130,6 +130,35 @@ static pid_t pick_pid(uint64_t *s)
 	return pids[rnd(s) % ARRAY_SIZE(pids)];
 }
 
+/*
+ * "PID:START-END": START an address worth trying, END a few PMDs on, the
+ * end of a region, or odd (below START, huge, past the bound); hex or
+ * decimal.
+ */
+static size_t pick_range(uint64_t *s, char *buf, size_t size)
+{
+	static unsigned long pmd;	/* the same for every writer */
+	unsigned long start = pick_addr(s), end;
+	int r = rnd(s) % 8;
+
+	if (!pmd)
+		pmd = thp_pmd_size();
+
+	if (r < 4)
+		end = start + rnd(s) % (4 * pmd);
+	else if (r == 4)
+		end = start + (64UL << 30) - rnd(s) % (2 * pmd);
+	else if (r == 5)
+		end = start - rnd(s) % (2 * pmd);
+	else if (r == 6)
+		end = pick_addr(s);
+	else
+		end = ~0UL - rnd(s) % pmd;
+	if (rnd(s) & 1)
+		return snprintf(buf, size, "%d:0x%lx-0x%lx", pick_pid(s), start, end);
+	return snprintf(buf, size, "%d:%lu-%lu", pick_pid(s), start, end);
+}
+
 /* One input for target @t into @buf; returns its length. */
 static size_t make_input(uint64_t *s, int t, char *buf, size_t size)
 {
@@ -147,6 +176,8 @@ static size_t make_input(uint64_t *s, int t, char *buf, size_t size)
 	}
 	if (t == 3 || (t == 4 && !strncmp(buf, "scan", 4)))
 		n += snprintf(buf + n, size - n, "%d", pick_pid(s));
+	else if (rnd(s) % 3 == 0)		/* PID:START-END */
+		n += pick_range(s, buf + n, size - n);
 	else if (rnd(s) & 1)
 		n += snprintf(buf + n, size - n, "%d:0x%lx", pick_pid(s), pick_addr(s));
 	else

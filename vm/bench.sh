@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# bench.sh: the collapse/split benchmark (selftests/thp_retry_bench.c) on
+# bench.sh: the benchmarks (selftests/thp_retry_bench.c, thp_anon_bench.c,
+# thp_range_bench.c, vm/guest/trace-cost.sh) on
 # every target of $THP_TARGETS, each in its own VM run. Timings under TCG
 # are not hardware numbers: compare the ratios within one target's line.
 # Exits 1 when a target's run failed.
