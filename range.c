@@ -67,16 +67,6 @@ struct thp_range_tally {
 	unsigned long stopped;
 };
 
-/* Take the mmap lock for the walk, killably; thp_req_unlock() drops it. */
-static int thp_range_lock(struct thp_req *req, bool write)
-{
-	if (write ? mmap_write_lock_killable(req->mm) : mmap_read_lock_killable(req->mm))
-		return -EINTR;
-	req->mmap_locked = true;
-	req->mmap_write = write;
-	return 0;
-}
-
 /* Time to let go of the mmap lock for a moment? */
 static bool thp_range_step(struct mm_struct *mm, unsigned int *steps)
 {
@@ -217,9 +207,9 @@ enum thp_result thp_range_run(struct thp_req *req, const struct thp_range_ops *o
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return thp_req_fail(req, THP_NO_MEMORY, "range tally");
-	if (thp_range_lock(req, write)) {
+	if (thp_req_lock(req, write) != THP_SUCCEEDED) {
 		kfree(t);
-		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+		return req->result;
 	}
 	while (haddr < req->end) {
 		struct thp_req r = {
@@ -237,7 +227,7 @@ enum thp_result thp_range_run(struct thp_req *req, const struct thp_range_ops *o
 			thp_req_unlock(req);
 			cond_resched();
 			t->lock_drops++;
-			if (thp_range_lock(req, write)) {
+			if (thp_req_lock(req, write) != THP_SUCCEEDED) {
 				t->stopped = haddr;
 				break;
 			}
@@ -257,7 +247,7 @@ enum thp_result thp_range_run(struct thp_req *req, const struct thp_range_ops *o
 				thp_range_flush(req, t, ops);
 				thp_req_unlock(req);
 				write = true;
-				if (thp_range_lock(req, write)) {
+				if (thp_req_lock(req, write) != THP_SUCCEEDED) {
 					t->stopped = haddr;
 					break;
 				}

@@ -343,6 +343,33 @@ enum thp_result thp_req_check_vma(struct thp_req *req, struct vm_area_struct *vm
 }
 
 /**
+ * thp_req_lock() - take the target mm's mmap lock for a request
+ * @req: a request holding the target mm
+ * @write: for write (else read)
+ *
+ * With req->trylock the lock is only tried (THP_LOCK_CONTENDED when it is
+ * taken); otherwise waited for, killably. thp_req_unlock() drops it.
+ *
+ * Context: process context, may sleep.
+ * Return: THP_SUCCEEDED with the lock held, or the failure (also in
+ * req->result).
+ */
+enum thp_result thp_req_lock(struct thp_req *req, bool write)
+{
+	struct mm_struct *mm = req->mm;
+
+	if (req->trylock) {
+		if (!thp_mmap_trylock(mm, write))
+			return thp_req_fail(req, THP_LOCK_CONTENDED, "mmap_lock held");
+	} else if (write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm)) {
+		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	}
+	req->mmap_locked = true;
+	req->mmap_write = write;
+	return THP_SUCCEEDED;
+}
+
+/**
  * thp_req_lock_vma() - lock the target mm and find the request's VMA
  * @req: a request holding the target mm
  * @write: take the mmap lock for write (else read)
@@ -361,14 +388,8 @@ enum thp_result thp_req_lock_vma(struct thp_req *req, bool write, struct vm_area
 	struct vm_area_struct *vma;
 
 	*vmap = NULL;
-	if (req->trylock) {
-		if (!thp_mmap_trylock(mm, write))
-			return thp_req_fail(req, THP_LOCK_CONTENDED, "mmap_lock held");
-	} else if (write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm)) {
-		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
-	}
-	req->mmap_locked = true;
-	req->mmap_write = write;
+	if (thp_req_lock(req, write) != THP_SUCCEEDED)
+		return req->result;
 	vma = vma_lookup(mm, req->addr);
 	if (!vma)
 		return thp_req_fail(req, THP_NO_VMA, "nothing mapped at %lx", req->addr);

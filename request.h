@@ -81,6 +81,7 @@ static inline u32 thp_range_key(struct mm_struct *mm, unsigned long haddr)
 	return hash_long((unsigned long)mm ^ haddr, 32);
 }
 
+enum thp_result thp_req_lock(struct thp_req *req, bool write);
 enum thp_result thp_req_lock_vma(struct thp_req *req, bool write, struct vm_area_struct **vmap);
 void thp_req_unlock(struct thp_req *req);
 pid_t thp_mm_pid(struct mm_struct *mm);
