@@ -54,7 +54,6 @@ static void ex_cleanup(FIXTURE_DATA(ex) *self)
 
 FIXTURE_SETUP(ex)
 {
-	char opts[64];
 	int ret;
 
 	if (!strcmp(variant->engine, "kernel") && thp_kernel_engine_disabled())
@@ -64,14 +63,11 @@ FIXTURE_SETUP(ex)
 	self->ps = sysconf(_SC_PAGESIZE);
 	self->nr = self->pmd / self->ps;
 	self->kb = self->pmd / 1024;
-	ret = thp_set_engine(variant->engine);
-	ASSERT_EQ(0, ret) TH_LOG("engine=%s: %s", variant->engine, strerror(-ret));
-	thp_khugepaged_pause(self->khd_sleep, sizeof(self->khd_sleep));
-	snprintf(opts, sizeof(opts), "huge=always,size=%zu", 8 * self->pmd);
-	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), opts);
+	ret = thp_engine_tmpfs_setup(variant->engine, self->khd_sleep, sizeof(self->khd_sleep),
+				     self->dir, sizeof(self->dir), 8 * self->pmd);
 	if (ret)
 		ex_cleanup(self);
-	ASSERT_EQ(0, ret) TH_LOG("huge tmpfs: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("engine=%s, huge tmpfs: %s", variant->engine, strerror(-ret));
 }
 
 FIXTURE_TEARDOWN_PARENT(ex)

@@ -59,7 +59,6 @@ static void rg_cleanup(FIXTURE_DATA(rg) *self)
 
 FIXTURE_SETUP(rg)
 {
-	char opts[64];
 	int ret;
 
 	if (!strcmp(variant->engine, "kernel") && thp_kernel_engine_disabled())
@@ -69,14 +68,11 @@ FIXTURE_SETUP(rg)
 	self->ps = sysconf(_SC_PAGESIZE);
 	self->nr = self->pmd / self->ps;
 	self->kb = self->pmd / 1024;
-	ret = thp_set_engine(variant->engine);
-	ASSERT_EQ(0, ret) TH_LOG("engine=%s: %s", variant->engine, strerror(-ret));
-	thp_khugepaged_pause(self->khd_sleep, sizeof(self->khd_sleep));
-	snprintf(opts, sizeof(opts), "huge=always,size=%zu", 24 * self->pmd);
-	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), opts);
+	ret = thp_engine_tmpfs_setup(variant->engine, self->khd_sleep, sizeof(self->khd_sleep),
+				     self->dir, sizeof(self->dir), 24 * self->pmd);
 	if (ret)
 		rg_cleanup(self);
-	ASSERT_EQ(0, ret) TH_LOG("huge tmpfs: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("engine=%s, huge tmpfs: %s", variant->engine, strerror(-ret));
 }
 
 FIXTURE_TEARDOWN_PARENT(rg)
@@ -93,6 +89,17 @@ static int range_req(const char *verb, pid_t pid, const void *start, const void 
 			 (unsigned long)end);
 
 	return thp_request_raw(verb, r, n, res, size);
+}
+
+/* "@verb PID:0xSTART-0xEND" to /dev/thp_retry; the result line in @res. */
+static int dev_range_req(const char *verb, pid_t pid, const void *start, const void *end,
+			 char *res, size_t size)
+{
+	char r[112];
+
+	snprintf(r, sizeof(r), "%s %d:0x%lx-0x%lx", verb, pid, (unsigned long)start,
+		 (unsigned long)end);
+	return thp_dev_request_raw(r, strlen(r), res, size);
 }
 
 /* The number after " @key=" in @line, or -1. */
@@ -426,15 +433,13 @@ TEST_F(rg, queue_range_queues_inside_only)
 	pid_t me = getpid();
 	int fd = new_file(_metadata, self, 4, 0), ret;
 	char *p = map_pmd(_metadata, pmd, 4 * pmd, RW, MAP_SHARED, fd, 0);
-	char res[512], r[128];
+	char res[512];
 
 	thp_touch(p, 4 * pmd);
 	ASSERT_EQ(0, range_req("split", me, p, p + 4 * pmd, res, sizeof(res))) TH_LOG("%s", res);
 	ASSERT_EQ(4, num(res, "done")) TH_LOG("%s", res);
 	/* through the device, for its result line */
-	snprintf(r, sizeof(r), "queue %d:0x%lx-0x%lx", me, (unsigned long)(p + pmd),
-		 (unsigned long)(p + 3 * pmd));
-	ret = thp_dev_request_raw(r, strlen(r), res, sizeof(res));
+	ret = dev_range_req("queue", me, p + pmd, p + 3 * pmd, res, sizeof(res));
 	ASSERT_EQ(0, ret) TH_LOG("%s", res);
 	ASSERT_TRUE(thp_result_is(res, "succeeded")) TH_LOG("%s", res);
 	ASSERT_EQ(2, num(res, "found")) TH_LOG("%s", res);
@@ -455,19 +460,15 @@ TEST_F(rg, dev_verbs_take_ranges)
 	pid_t me = getpid();
 	int fd = new_file(_metadata, self, 2, 0), ret;
 	char *p = map_pmd(_metadata, pmd, 2 * pmd, RW, MAP_SHARED, fd, 0);
-	char res[512], r[128];
+	char res[512];
 
 	thp_touch(p, 2 * pmd);
-	snprintf(r, sizeof(r), "split %d:0x%lx-0x%lx", me, (unsigned long)p,
-		 (unsigned long)(p + 2 * pmd));
-	ret = thp_dev_request_raw(r, strlen(r), res, sizeof(res));
+	ret = dev_range_req("split", me, p, p + 2 * pmd, res, sizeof(res));
 	ASSERT_EQ(0, ret) TH_LOG("%s", res);
 	ASSERT_EQ(2, num(res, "done")) TH_LOG("%s", res);
 	ASSERT_EQ(0, thp_smaps_kb(me, p, "ShmemPmdMapped"));
-	snprintf(r, sizeof(r), "collapse %d:0x%lx-0x%lx", me, (unsigned long)p,
-		 (unsigned long)(p + 2 * pmd));
-	ret = thp_dev_request_raw(r, strlen(r), res, sizeof(res));
-	ASSERT_EQ(0, ret) TH_LOG("'%s': %s", r, res);
+	ret = dev_range_req("collapse", me, p, p + 2 * pmd, res, sizeof(res));
+	ASSERT_EQ(0, ret) TH_LOG("%s", res);
 	ASSERT_EQ(2, num(res, "done")) TH_LOG("%s", res);
 	ASSERT_EQ(2 * self->kb, thp_smaps_kb(me, p, "ShmemPmdMapped"));
 	thp_state(_metadata, self, __LINE__, p, 2);

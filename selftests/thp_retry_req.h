@@ -39,6 +39,25 @@ struct thp_unpriv_req {
 
 int thp_unprivileged_requests(const struct thp_unpriv_req *reqs, int n);
 
+/*
+ * The setup of a fixture with a native and a kernel variant: @engine set,
+ * khugepaged paused (its setting saved in @khd_sleep), a huge tmpfs of
+ * @bytes mounted at a new directory written to @dir. Returns 0 or -errno;
+ * on failure the caller's cleanup undoes what was done.
+ */
+static inline int thp_engine_tmpfs_setup(const char *engine, char *khd_sleep, size_t khd_size,
+					 char *dir, size_t dir_size, size_t bytes)
+{
+	char opts[64];
+	int ret = thp_set_engine(engine);
+
+	if (ret)
+		return ret;
+	thp_khugepaged_pause(khd_sleep, khd_size);
+	snprintf(opts, sizeof(opts), "huge=always,size=%zu", bytes);
+	return thp_mount_tmpfs(dir, dir_size, opts);
+}
+
 #ifdef TH_LOG	/* helpers for kselftest_harness.h programs */
 
 /* Map @len bytes at a @pmd-aligned address (harness ASSERT). */
