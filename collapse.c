@@ -325,3 +325,56 @@ enum thp_result thp_collapse_range(struct thp_req *req)
 	req->batch = NULL;
 	return req->result;
 }
+
+/**
+ * thp_collapse_list() - collapse scattered PMD ranges of one mm under one lock
+ * @req: holds the target mm, the pid to name, and trylock as the ranges'
+ *       requests should have it
+ * @reqs: one request per PMD range, addr and haddr set, in address order;
+ *        each gets its own result and detail
+ * @nr: the number of @reqs
+ *
+ * The retry worker's drain of one mm's due entries: the engine= parameter's
+ * engine for all of them, one walk of the mmap lock (range.c's list walk),
+ * the native file engine's TLB flushes shared as in a range request, one
+ * trace event per range. With no memory for the batch, the ranges are
+ * collapsed one at a time, as thp_collapse() does them.
+ *
+ * Context: process context, may sleep.
+ * Return: the number of ranges the walk reached (every range has its
+ * result in any case).
+ */
+int thp_collapse_list(struct thp_req *req, struct thp_req *reqs, int nr)
+{
+	int engine = READ_ONCE(thp_engine), i, reached;
+
+	if (!thp_feature_enabled(engine == THP_ENGINE_KERNEL ? FEAT_KERNEL : FEAT_NATIVE)) {
+		for (i = 0; i < nr; i++) {
+			reqs[i].mm = req->mm;
+			reqs[i].pid = req->pid;
+			reqs[i].trylock = req->trylock;
+			thp_req_fail(&reqs[i], THP_ENGINE_UNAVAILABLE,
+				     "%s engine disabled, see features", thp_engine_names[engine]);
+			trace_thp_collapse(&reqs[i], thp_engine_names[engine], 0, 0);
+		}
+		return 0;
+	}
+	if (engine == THP_ENGINE_NATIVE) {
+		req->batch = kzalloc(sizeof(*req->batch), GFP_KERNEL);
+		if (!req->batch) {
+			for (i = 0; i < nr; i++) {
+				reqs[i].mm = req->mm;
+				reqs[i].pid = req->pid;
+				reqs[i].trylock = req->trylock;
+				thp_collapse(&reqs[i]);
+			}
+			return nr;
+		}
+		req->batch->owners = true;
+	}
+	reached = thp_range_run_list(req, &thp_collapse_range_ops[engine], reqs, nr);
+	WARN_ON_ONCE(req->batch && (req->batch->gathered || req->batch->nr));
+	kfree(req->batch);
+	req->batch = NULL;
+	return reached;
+}

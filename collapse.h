@@ -10,6 +10,7 @@
 
 enum thp_result thp_collapse(struct thp_req *req);
 enum thp_result thp_collapse_range(struct thp_req *req);
+int thp_collapse_list(struct thp_req *req, struct thp_req *reqs, int nr);
 const char *thp_collapse_engine_name(void);
 enum thp_result thp_collapse_would(struct thp_req *req, struct vm_area_struct *vma,
 				   int *nr_mapped);

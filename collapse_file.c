@@ -403,9 +403,14 @@ void thp_file_batch_flush(struct thp_file_batch *b, struct mm_struct *mm)
 
 		thp_mmu_notifier_end(&p->range);
 		thp_drop_pte_mappings(mm, p->folio, p->nr, p->dirty);
-		if (thp_install_pmd(&r, p->vma, p->folio, p->pmd) != THP_SUCCEEDED &&
-		    !b->failed++)
-			b->fail = r;
+		if (thp_install_pmd(&r, p->vma, p->folio, p->pmd) != THP_SUCCEEDED) {
+			if (!b->failed++)
+				b->fail = r;
+			if (p->owner) {
+				p->owner->result = r.result;
+				strscpy(p->owner->detail, r.detail, sizeof(p->owner->detail));
+			}
+		}
 		folio_unlock(p->folio);
 		folio_put(p->folio);
 	}
@@ -418,12 +423,14 @@ void thp_file_batch_flush(struct thp_file_batch *b, struct mm_struct *mm)
  * (folio locked and referenced, notifier started) pending in @b. A full
  * batch is finished at once.
  */
-static void thp_file_defer(struct thp_file_batch *b, struct vm_area_struct *vma,
-			   struct folio *folio, pmd_t *pmd, pmd_t pgt_pmd, unsigned long haddr,
-			   int nr, bool dirty)
+static void thp_file_defer(struct thp_file_batch *b, struct thp_req *req,
+			   struct vm_area_struct *vma, struct folio *folio, pmd_t *pmd,
+			   pmd_t pgt_pmd, int nr, bool dirty)
 {
 	struct thp_file_pending *p = &b->p[b->nr];
+	unsigned long haddr = req->haddr;
 
+	p->owner = b->owners ? req : NULL;
 	p->vma = vma;
 	p->folio = folio;
 	p->pmd = pmd;
@@ -509,7 +516,7 @@ enum thp_result thp_file_collapse_locked(struct thp_req *req, struct vm_area_str
 		goto out;
 	}
 	if (b) {
-		thp_file_defer(b, vma, folio, pmd, pgt_pmd, req->haddr, nr, dirty);
+		thp_file_defer(b, req, vma, folio, pmd, pgt_pmd, nr, dirty);
 		return THP_SUCCEEDED;
 	}
 

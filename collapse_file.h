@@ -22,6 +22,7 @@
  * @nr: PTEs cleared (references and rss to drop)
  * @dirty: one of them was dirty
  * @range: its mmu notifier range, started
+ * @owner: the range's own request, told of a late failure (batch @owners)
  */
 struct thp_file_pending {
 	struct vm_area_struct *vma;
@@ -31,10 +32,13 @@ struct thp_file_pending {
 	int nr;
 	bool dirty;
 	struct mmu_notifier_range range;
+	struct thp_req *owner;
 };
 
 /**
  * struct thp_file_batch - collapses of a range request sharing a TLB flush
+ * @owners: the ranges' requests outlive the flush (the worker's list walk):
+ *          a late failure is written into its range's own request too
  * @gathered: @tlb is gathering (from before the first pmd was cleared)
  * @tlb: the mmu_gather of the one flush
  * @nr: pending ranges
@@ -45,6 +49,7 @@ struct thp_file_pending {
  * @fail: the first of those: its result, range and detail
  */
 struct thp_file_batch {
+	bool owners;
 	bool gathered;
 	struct mmu_gather tlb;
 	int nr;

@@ -16,7 +16,10 @@
  *    tables are never touched, mmget_not_zero() is tried before each
  *    collapse);
  *  - one freezable kthread takes the entry that has been due longest,
- *    collapses it with the configured engine and puts transient failures
+ *    with up to THP_DRAIN_MAX - 1 other due entries of the same mm, and
+ *    collapses them with the configured engine under one walk of the mmap
+ *    lock (thp_collapse_list(): the native file engine's TLB flushes are
+ *    shared as in a range request), then puts each transient failure
  *    (EAGAIN) back with a backoff (scan_sleep_ms, doubling per attempt), up
  *    to max_attempts. Permanent refusals, exits and exhausted retries leave
  *    the queue and are recorded in queue_done and the counters;
@@ -166,6 +169,17 @@ static DEFINE_HASHTABLE(thp_slot_hash, 8);
 static struct list_head thp_waits[THP_NR_WAITS];
 static struct thp_done thp_done_ring[THP_DONE_RING];
 static unsigned int thp_done_next;
+
+/*
+ * The worker collapses up to THP_DRAIN_MAX due entries of one mm under one
+ * mmap lock walk (a native file batch's worth), looking at no more than
+ * THP_DRAIN_LOOK due entries to find them; thp_worker_reqs are their
+ * requests (the worker's alone).
+ */
+#define THP_DRAIN_MAX		16
+#define THP_DRAIN_LOOK		64
+#define THP_DRAIN_SLACK_MS	20
+static struct thp_req thp_worker_reqs[THP_DRAIN_MAX];
 
 static struct kmem_cache *thp_entry_cache;
 static struct task_struct *thp_worker;
@@ -330,24 +344,79 @@ static struct thp_entry *thp_queue_take(void)
 	return e;
 }
 
-/* Collapse one entry; the queue lock is not held. */
-static enum thp_result thp_worker_collapse(struct thp_entry *e)
+/*
+ * The entry due longest, and up to THP_DRAIN_MAX - 1 more entries of its mm
+ * due now, or new ones due within THP_DRAIN_SLACK_MS (a scan queues a region
+ * over a few jiffies; a retry keeps its delay), all taken off their lists, in
+ * address order; 0 if none is due.
+ * Due entries are the heads of the lists (each is in due order), and at
+ * most THP_DRAIN_LOOK of them are looked at: O(1) under the lock.
+ */
+static int thp_queue_take_mm(struct thp_entry **es)
 {
-	struct mm_struct *mm = e->slot->mm;
+	struct thp_entry *first = thp_queue_take(), *e, *tmp;
+	unsigned long soon = jiffies + msecs_to_jiffies(THP_DRAIN_SLACK_MS);
+	int i, j, n = 1, looked = 0;
+
+	if (!first)
+		return 0;
+	es[0] = first;
+	for (i = 0; i < THP_NR_WAITS && n < THP_DRAIN_MAX; i++) {
+		list_for_each_entry_safe(e, tmp, &thp_waits[i], wait) {
+			if (n == THP_DRAIN_MAX || ++looked > THP_DRAIN_LOOK ||
+			    time_before(i == THP_WAIT_NEW ? soon : jiffies, e->not_before))
+				break;
+			if (e->slot != first->slot)
+				continue;
+			list_del(&e->wait);
+			e->busy = true;
+			/* insertion into address order */
+			for (j = n++; j && es[j - 1]->haddr > e->haddr; j--)
+				es[j] = es[j - 1];
+			es[j] = e;
+		}
+	}
+	return n;
+}
+
+/*
+ * Collapse @n entries of one mm, their results in @res; the queue lock is
+ * not held. Several share one walk of the mmap lock (thp_collapse_list()).
+ */
+static void thp_worker_collapse(struct thp_entry **es, int n, enum thp_result *res)
+{
+	struct mm_struct *mm = es[0]->slot->mm;
 	struct thp_req req = {
 		.trylock = true,
-		.pid = e->slot->pid,
-		.addr = e->haddr,
-		.haddr = e->haddr,
+		.pid = es[0]->slot->pid,
+		.addr = es[0]->haddr,
+		.haddr = es[0]->haddr,
 	};
+	int i, reached;
 
 	/* never touch the page tables of an address space being torn down */
-	if (!mmget_not_zero(mm))
-		return THP_EXITED;
+	if (!mmget_not_zero(mm)) {
+		for (i = 0; i < n; i++)
+			res[i] = THP_EXITED;
+		return;
+	}
 	req.mm = mm;
-	thp_collapse(&req);
+	if (n == 1) {
+		thp_collapse(&req);
+		res[0] = req.result;
+	} else {
+		for (i = 0; i < n; i++)
+			thp_worker_reqs[i] = (struct thp_req){ .addr = es[i]->haddr,
+							       .haddr = es[i]->haddr };
+		reached = thp_collapse_list(&req, thp_worker_reqs, n);
+		for (i = 0; i < n; i++)
+			res[i] = thp_worker_reqs[i].result;
+		if (reached) {
+			thp_stat_inc(THP_STAT_WORKER_DRAINS);
+			thp_stat_add(THP_STAT_WORKER_DRAINED, reached);
+		}
+	}
 	mmput(mm);
-	return req.result;
 }
 
 /* Put a worked-on entry back, or retire it; the lock is held. */
@@ -458,28 +527,35 @@ static int thp_worker_fn(void *unused)
 	set_user_nice(current, MAX_NICE);
 
 	while (!kthread_should_stop()) {
-		struct mm_struct *drop = NULL;
-		struct thp_entry *e;
-		enum thp_result r;
+		struct thp_entry *es[THP_DRAIN_MAX];
+		enum thp_result res[THP_DRAIN_MAX];
+		bool freed[THP_DRAIN_MAX];
+		struct mm_struct *drop = NULL, *mm;
 		unsigned long flags;
-		bool freed;
+		int i, n;
 
 		spin_lock_irqsave(&thp_queue_lock, flags);
-		e = thp_queue_take();
+		n = thp_queue_take_mm(es);
 		spin_unlock_irqrestore(&thp_queue_lock, flags);
 
-		if (!e) {
+		if (!n) {
 			thp_worker_sleep();
 			continue;
 		}
 
-		r = thp_worker_collapse(e);
+		thp_worker_collapse(es, n, res);
 
+		/* busy entries keep their slot: only the last one done can free it */
 		spin_lock_irqsave(&thp_queue_lock, flags);
-		drop = thp_worker_done(e, r, &freed);
+		for (i = 0; i < n; i++) {
+			mm = thp_worker_done(es[i], res[i], &freed[i]);
+			if (mm)
+				drop = mm;
+		}
 		spin_unlock_irqrestore(&thp_queue_lock, flags);
-		if (freed)
-			kmem_cache_free(thp_entry_cache, e);
+		for (i = 0; i < n; i++)
+			if (freed[i])
+				kmem_cache_free(thp_entry_cache, es[i]);
 		if (drop)
 			mmdrop(drop);
 		cond_resched();

@@ -135,7 +135,7 @@ static void thp_range_one(struct thp_req *r, struct vm_area_struct *vma,
 		r->detail[0] = '\0';
 		ops->one(r, vma);
 		if (thp_result_errno(r->result) != EAGAIN || tries >= THP_REQ_TRIES ||
-		    fatal_signal_pending(current))
+		    r->trylock || fatal_signal_pending(current))
 			break;
 		cond_resched();
 	}
@@ -263,4 +263,115 @@ enum thp_result thp_range_run(struct thp_req *req, const struct thp_range_ops *o
 	thp_range_report(req, ops, t);
 	kfree(t);
 	return req->result;
+}
+
+/*
+ * Let go of the mmap lock of a list walk and take it again (for write if
+ * @write): the batch is finished first, its late failures already in the
+ * ranges' own requests. False, with the result in req, if it was not taken.
+ */
+static bool thp_range_list_relock(struct thp_req *req, const struct thp_range_ops *ops,
+				  bool write)
+{
+	struct thp_req fail;
+
+	if (ops->flush)
+		ops->flush(req, &fail);
+	thp_req_unlock(req);
+	cond_resched();
+	return thp_req_lock(req, write) == THP_SUCCEEDED;
+}
+
+/**
+ * thp_range_run_list() - run a mechanism over scattered PMD ranges of one mm
+ * @req: holds the target mm (and trylock, pid, batch as the ranges' requests
+ *       should have them)
+ * @ops: the mechanism
+ * @reqs: one request per PMD range, addr and haddr set, in address order;
+ *        each gets its range's result and detail
+ * @nr: the number of @reqs
+ *
+ * The retry worker's drain of the due entries of one mm: like
+ * thp_range_run(), one lock for all of them, each range looked up and checked as a single request
+ * (vma_lookup() of its address, thp_req_check_vma()), a pending batch
+ * finished before the lock is let go and at the end, a batch's late
+ * failure written into the range's own request (ops->flush with
+ * batch->owners). With req->trylock each range gets one try and the lock is
+ * only tried: the ranges not reached when it is not taken get
+ * mmap_lock_contended, those not reached after a fatal signal interrupted.
+ * The list is short (the worker's THP_DRAIN_MAX): the lock is let go only
+ * between ranges, when somebody waits for it, never for the CPU alone
+ * (cond_resched() with it held, as a page-table walk does). A range not
+ * handed to the mechanism (no VMA, a refused VMA, not reached) gets its
+ * trace event here, as a single request's refusal does.
+ *
+ * Context: process context, may sleep; takes and drops the mmap lock.
+ * Return: the number of ranges reached (the others have the lock's or the
+ * signal's result, also in req->result).
+ */
+int thp_range_run_list(struct thp_req *req, const struct thp_range_ops *ops,
+		       struct thp_req *reqs, int nr)
+{
+	struct mm_struct *mm = req->mm;
+	struct vm_area_struct *vma;
+	bool write = ops->write;
+	int i = 0, reached;
+
+	if (thp_req_lock(req, write) != THP_SUCCEEDED)
+		goto rest;
+	while (i < nr) {
+		struct thp_req *r = &reqs[i];
+
+		r->mm = mm;
+		r->pid = req->pid;
+		r->trylock = req->trylock;
+		r->batch = req->batch;
+		r->result = THP_SUCCEEDED;
+		r->detail[0] = '\0';
+		if (fatal_signal_pending(current)) {
+			thp_req_fail(req, THP_INTERRUPTED, "fatal signal");
+			break;
+		}
+		if (i && mmap_lock_is_contended(mm)) {
+			if (!thp_range_list_relock(req, ops, write))
+				goto rest;
+		} else if (i) {
+			cond_resched();
+		}
+		vma = vma_lookup(mm, r->addr);
+		if (!vma) {
+			thp_req_fail(r, THP_NO_VMA, "nothing mapped at %lx", r->addr);
+		} else if (thp_req_check_vma(r, vma) == THP_SUCCEEDED) {
+			if (!write && ops->wants_write && ops->wants_write(vma)) {
+				write = true;
+				if (!thp_range_list_relock(req, ops, write))
+					goto rest;
+				continue;
+			}
+			thp_range_one(r, vma, ops);
+			i++;
+			continue;
+		}
+		if (ops->trace)
+			ops->trace(r, 1, 0);
+		i++;
+	}
+	if (ops->flush) {
+		struct thp_req fail;
+
+		ops->flush(req, &fail);
+	}
+	thp_req_unlock(req);
+rest:
+	/* the ranges not reached: the lock's or the signal's result */
+	for (reached = i; i < nr; i++) {
+		reqs[i].mm = mm;
+		reqs[i].pid = req->pid;
+		reqs[i].trylock = req->trylock;
+		reqs[i].result = req->result;
+		strscpy(reqs[i].detail, req->detail, sizeof(reqs[i].detail));
+		if (ops->trace)
+			ops->trace(&reqs[i], 1, 0);
+	}
+	return reached;
 }

@@ -39,5 +39,7 @@ struct thp_range_ops {
 };
 
 enum thp_result thp_range_run(struct thp_req *req, const struct thp_range_ops *ops);
+int thp_range_run_list(struct thp_req *req, const struct thp_range_ops *ops,
+		       struct thp_req *reqs, int nr);
 
 #endif /* THP_RANGE_H */

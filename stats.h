@@ -30,6 +30,11 @@ static inline void thp_stat_inc(enum thp_stat s)
 	atomic_long_inc(&thp_stats[s]);
 }
 
+static inline void thp_stat_add(enum thp_stat s, long v)
+{
+	atomic_long_add(v, &thp_stats[s]);
+}
+
 static inline void thp_stat_dec(enum thp_stat s)
 {
 	atomic_long_dec(&thp_stats[s]);

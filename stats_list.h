@@ -41,6 +41,8 @@ THP_STAT(SOURCE_HOOK_KHUGEPAGED,	"source_hook_khugepaged")
 THP_STAT(SOURCE_HOOK_COLLAPSE,		"source_hook_collapse_failed")
 THP_STAT(SOURCE_HOOK_UPROBE,		"source_hook_uprobe")
 THP_STAT(QUEUE_ENTRY_SIZE,		"queue_entry_size")
+THP_STAT(WORKER_DRAINS,			"worker_drains")
+THP_STAT(WORKER_DRAINED,		"worker_drained")
 
 /* THP-aware uprobes (thp_uprobe.c) */
 THP_STAT(UPROBE_HOOKS_INSTALLED,	"uprobe_hooks_installed")

@@ -1125,6 +1125,7 @@ TEST(stats_lines_in_order)
 		"worker_gave_up", "worker_refused", "worker_exited", "worker_wakeups",
 		"scan_found", "source_debugfs", "source_scan", "source_hook_khugepaged",
 		"source_hook_collapse_failed", "source_hook_uprobe", "queue_entry_size",
+		"worker_drains", "worker_drained",
 		"uprobe_hooks_installed", "uprobe_ranges", "uprobe_split", "uprobe_restored",
 		"uprobe_kernel_recollapsed", "uprobe_enqueued",
 	};

@@ -453,6 +453,64 @@ TEST_F(rg, queue_range_queues_inside_only)
 	close(fd);
 }
 
+/*
+ * The worker drains the due entries of one process under one walk of the
+ * mmap lock: a region's pte-mapped THPs, queued together (queue_delay_ms
+ * makes them due together), count as drained, and every one is PMD-mapped
+ * with its data intact.
+ */
+TEST_F(rg, worker_drains_one_process_at_once)
+{
+	bool native = !strcmp(variant->engine, "native");
+	size_t pmd = self->pmd, nfile = 6, nanon = native ? 2 : 0;
+	long long drains = thp_stat("worker_drains"), drained = thp_stat("worker_drained");
+	pid_t me = getpid();
+	int fd = new_file(_metadata, self, nfile, 0), ret;
+	char *base, delay[32], res[512];
+
+	ASSERT_LE(0, drains);
+	base = map_pmd(_metadata, pmd, (nfile + nanon) * pmd, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	map_at(_metadata, self, base, nfile, MAP_SHARED, fd);
+	if (nanon) {
+		ASSERT_EQ(base + nfile * pmd, mmap(base + nfile * pmd, nanon * pmd, RW,
+						   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+						   -1, 0));
+		ASSERT_EQ(0, madvise(base + nfile * pmd, nanon * pmd, MADV_HUGEPAGE));
+		thp_fill(base + nfile * pmd, nanon * pmd, 0x30000000, 0);
+		if (thp_smaps_kb(me, base + nfile * pmd, "AnonHugePages") != (long)nanon * self->kb)
+			SKIP(return, "no anonymous THPs");
+	}
+	ret = range_req("split", me, base, base + (nfile + nanon) * pmd, res, sizeof(res));
+	ASSERT_EQ(0, ret) TH_LOG("%s", res);
+	ASSERT_EQ((long)(nfile + nanon), num(res, "done")) TH_LOG("%s", res);
+
+	ASSERT_EQ(0, thp_param_get("queue_delay_ms", delay, sizeof(delay)));
+	ASSERT_EQ(0, thp_param_set("queue_delay_ms", "300"));
+	ret = dev_range_req("queue", me, base, base + (nfile + nanon) * pmd, res, sizeof(res));
+	thp_param_set("queue_delay_ms", delay);
+	ASSERT_EQ(0, ret) TH_LOG("%s", res);
+	ASSERT_EQ((long)(nfile + nanon), num(res, "queued")) TH_LOG("%s", res);
+	ASSERT_EQ(0, thp_queue_wait(me, 30000));
+
+	TH_LOG("worker_drains +%lld, worker_drained +%lld", thp_stat("worker_drains") - drains,
+	       thp_stat("worker_drained") - drained);
+	ASSERT_LE(1, thp_stat("worker_drains") - drains);
+	ASSERT_LE(2, thp_stat("worker_drained") - drained);
+	/* what it claims, from outside */
+	thp_state(_metadata, self, __LINE__, base, nfile + nanon);
+	ASSERT_EQ((long)nfile * self->kb, thp_smaps_kb(me, base, "ShmemPmdMapped"));
+	if (nanon)
+		ASSERT_EQ((long)nanon * self->kb,
+			  thp_smaps_kb(me, base + nfile * pmd, "AnonHugePages"));
+	DATA(base, nfile * pmd, 0, 0);
+	if (nanon)
+		DATA(base + nfile * pmd, nanon * pmd, 0x30000000, 0);
+	file_data(_metadata, self, fd, nfile, 0);
+	munmap(base, (nfile + nanon) * pmd);
+	close(fd);
+}
+
 /* /dev/thp_retry's split and collapse take ranges, with the same result line. */
 TEST_F(rg, dev_verbs_take_ranges)
 {
