@@ -159,9 +159,18 @@ static const char * const thp_source_names[] = {
 	[SRC_HOOK_KHUGEPAGED] = "hook_khugepaged",
 	[SRC_HOOK_COLLAPSE] = "hook_collapse_failed",
 	[SRC_HOOK_UPROBE] = "hook_uprobe",
+	[SRC_AUTOSCAN] = "autoscan",
 };
 
-static_assert(ARRAY_SIZE(thp_source_names) == SRC_HOOK_UPROBE + 1);
+static_assert(ARRAY_SIZE(thp_source_names) == SRC_AUTOSCAN + 1);
+
+/* enum thp_queue_source's stats line */
+static enum thp_stat thp_source_stat(enum thp_queue_source source)
+{
+	if (source == SRC_AUTOSCAN)
+		return THP_STAT_SOURCE_AUTOSCAN;
+	return THP_STAT_SOURCE_DEBUGFS + source;
+}
 
 static DEFINE_SPINLOCK(thp_queue_lock);
 static DEFINE_HASHTABLE(thp_entry_hash, 12);
@@ -252,7 +261,7 @@ int thp_queue_add(struct mm_struct *mm, unsigned long addr, pid_t pid,
 	unsigned long flags;
 	int ret = 0;
 
-	thp_stat_inc(THP_STAT_SOURCE_DEBUGFS + source);
+	thp_stat_inc(thp_source_stat(source));
 	e = kmem_cache_zalloc(thp_entry_cache, gfp);
 	/* a slot is allocated outside the lock in case this mm has none yet */
 	new_slot = e ? kzalloc(sizeof(*new_slot), gfp) : NULL;

@@ -11,12 +11,14 @@
 #include "request.h"
 
 /**
- * enum thp_queue_source - who queued an entry (order matches the source_* stats)
+ * enum thp_queue_source - who queued an entry (order matches the source_* stats
+ * up to SRC_HOOK_UPROBE)
  * @SRC_DEBUGFS: a write to debugfs "queue"
  * @SRC_SCAN: a write to debugfs "scan"
  * @SRC_HOOK_KHUGEPAGED: 6.1 khugepaged_add_pte_mapped_thp()
  * @SRC_HOOK_COLLAPSE: a failed kernel collapse_pte_mapped_thp()
  * @SRC_HOOK_UPROBE: thp_uprobe.c
+ * @SRC_AUTOSCAN: autoscan.c (its stats line is in the autoscan group)
  */
 enum thp_queue_source {
 	SRC_DEBUGFS,
@@ -24,6 +26,7 @@ enum thp_queue_source {
 	SRC_HOOK_KHUGEPAGED,
 	SRC_HOOK_COLLAPSE,
 	SRC_HOOK_UPROBE,
+	SRC_AUTOSCAN,
 };
 
 int thp_retry_init(void);

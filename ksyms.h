@@ -39,6 +39,7 @@ static inline u32 thp_endbr64_insn(void)
  * @FEAT_HOOK_KHUGEPAGED: the 6.1 khugepaged retry-list hook
  * @FEAT_HOOK_UPROBE: the uprobe write-path hook
  * @FEAT_ANON: in-place collapse of anonymous THPs (native engine)
+ * @FEAT_AUTOSCAN: the background scan (reads the kernel's THP settings)
  * @THP_NR_FEATURES: number of features
  */
 enum thp_feature {
@@ -49,6 +50,7 @@ enum thp_feature {
 	FEAT_HOOK_KHUGEPAGED,
 	FEAT_HOOK_UPROBE,
 	FEAT_ANON,
+	FEAT_AUTOSCAN,
 	THP_NR_FEATURES,
 };
 

@@ -6,8 +6,9 @@
  * anything is registered), then the mechanisms, and the debugfs files and
  * /dev/thp_retry last, once everything they reach exists. Unload runs the list backwards: the
  * files go first (debugfs removal waits for operations in flight), so no
- * request can reach a mechanism that is being torn down. The retry worker
- * stops before the kprobes are removed: it calls into probed functions.
+ * request can reach a mechanism that is being torn down. Autoscan stops
+ * before the retry worker (it queues for it); the worker stops before the
+ * kprobes are removed: it calls into probed functions.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/utsname.h>
 
+#include "autoscan.h"
 #include "chardev.h"
 #include "debugfs.h"
 #include "khugepaged_retry.h"
@@ -32,9 +34,12 @@ static int __init thp_retry_module_init(void)
 	ret = thp_retry_init();
 	if (ret)
 		return ret;
-	ret = thp_uprobe_init();
+	ret = thp_autoscan_init();
 	if (ret)
 		goto out_retry;
+	ret = thp_uprobe_init();
+	if (ret)
+		goto out_autoscan;
 	ret = thp_queue_hooks_init();
 	if (ret)
 		goto out_uprobe;
@@ -53,6 +58,8 @@ out_hooks:
 	thp_queue_hooks_exit();
 out_uprobe:
 	thp_uprobe_exit();
+out_autoscan:
+	thp_autoscan_exit();
 out_retry:
 	thp_retry_exit();
 	return ret;
@@ -62,6 +69,7 @@ static void __exit thp_retry_module_exit(void)
 {
 	thp_chardev_exit();
 	thp_debugfs_exit();
+	thp_autoscan_exit();
 	thp_retry_stop_worker();
 	thp_queue_hooks_exit();
 	thp_uprobe_exit();

@@ -15,6 +15,7 @@
 #include <linux/sched/signal.h>
 
 #include "collapse.h"
+#include "compat.h"
 #include "khugepaged_retry.h"
 #include "request.h"
 #include "scan.h"
@@ -74,6 +75,10 @@ unsigned long thp_scan_next_pmd(struct mm_struct *mm, unsigned long addr, unsign
  * @start: the first address walked
  * @end: the end of the walk (exclusive)
  * @source: what the queue entries say queued them
+ * @auto_: autoscan's walk: the mmap lock only tried, the kernel's THP
+ *         policy applied to each VMA (thp_autoscan_vma_ok()), and @budget
+ * @budget: with @auto_, VMAs and populated PMD entries left to look at; the
+ *          walk stops at 0, @start set to where to go on from
  * @found: pte-mapped THPs found
  * @queued: entries queued for them (new or already there)
  * @full: entries the queue had no room for
@@ -82,6 +87,8 @@ struct thp_scan_walk {
 	unsigned long start;
 	unsigned long end;
 	enum thp_queue_source source;
+	bool auto_;
+	long budget;
 	unsigned long found;
 	unsigned long queued;
 	unsigned long full;
@@ -118,17 +125,52 @@ static int thp_scan_pmd(struct thp_req *req, struct thp_scan_walk *w,
 }
 
 /*
+ * The kernel's THP policy, as khugepaged applies it, for autoscan: the
+ * PMD-size anonymous setting (the per-size one on 6.8+, "inherit" reading
+ * the top-level "enabled") for anonymous VMAs: never, madvise (VM_HUGEPAGE
+ * only) or always; for file VMAs nothing while the top-level "enabled" is
+ * never, else the THP the page cache holds (tmpfs huge= made it). On 7.x
+ * also prctl(PR_SET_THP_DISABLE) "except advised". VM_NOHUGEPAGE and the
+ * whole-process prctl are thp_req_check_vma()'s.
+ */
+static bool thp_autoscan_vma_ok(struct vm_area_struct *vma)
+{
+	bool advised = vma->vm_flags & VM_HUGEPAGE;
+
+	if (!advised && thp_mm_thp_disabled_unless_advised(vma->vm_mm))
+		return false;
+	if (!vma_is_anonymous(vma))
+		return thp_thp_policy() != THP_POLICY_NEVER;
+	switch (thp_anon_pmd_policy()) {
+	case THP_POLICY_ALWAYS:
+		return true;
+	case THP_POLICY_MADVISE:
+		return advised;
+	default:
+		return false;
+	}
+}
+
+/*
  * May the scan of @vma start at @haddr (its first whole PMD range)? The
  * VMA rules do not depend on which range of the VMA is asked about.
  */
-static bool thp_scan_vma_ok(struct thp_req *req, struct vm_area_struct *vma,
-			    unsigned long haddr)
+static bool thp_scan_vma_ok(struct thp_req *req, struct thp_scan_walk *w,
+			    struct vm_area_struct *vma, unsigned long haddr)
 {
 	struct thp_req r = { .mm = req->mm, .pid = req->pid, .addr = haddr, .haddr = haddr };
 
 	if (!vma->vm_file && !vma_is_anonymous(vma))
 		return false;
+	if (w->auto_ && !thp_autoscan_vma_ok(vma))
+		return false;
 	return thp_req_check_vma(&r, vma) == THP_SUCCEEDED;
+}
+
+/* The lock of a walk: waited for, killably; only tried by autoscan. */
+static bool thp_scan_lock(struct mm_struct *mm, struct thp_scan_walk *w)
+{
+	return w->auto_ ? mmap_read_trylock(mm) : !mmap_read_lock_killable(mm);
 }
 
 /**
@@ -180,20 +222,37 @@ static enum thp_result thp_scan_range(struct thp_req *req, struct thp_scan_walk 
 	bool breathe = false;
 	pmd_t *pmd;
 
-	if (mmap_read_lock_killable(mm))
-		return thp_req_fail(req, THP_INTERRUPTED, "waiting for mmap_lock");
+	if (!thp_scan_lock(mm, w))
+		return thp_req_fail(req, w->auto_ ? THP_LOCK_CONTENDED : THP_INTERRUPTED,
+				    "waiting for mmap_lock");
 	for (;;) {
 		/* the lock is let go only here, where no VMA pointer is held */
-		if (breathe && !thp_scan_breathe(mm))
-			return thp_req_fail(req, THP_INTERRUPTED, "fatal signal");
+		if (w->auto_ && w->budget <= 0) {
+			/* autoscan's round is over: go on from here next time */
+			mmap_read_unlock(mm);
+			w->start = addr;
+			return thp_req_fail(req, THP_INTERRUPTED, "budget spent");
+		}
+		if (breathe) {
+			mmap_read_unlock(mm);
+			cond_resched();
+			if (w->auto_ && !mmap_read_trylock(mm)) {
+				w->start = addr;
+				return thp_req_fail(req, THP_LOCK_CONTENDED, "mmap_lock wanted");
+			}
+			if (!w->auto_ && (fatal_signal_pending(current) ||
+					  mmap_read_lock_killable(mm)))
+				return thp_req_fail(req, THP_INTERRUPTED, "fatal signal");
+		}
 		vma = find_vma(mm, addr);
 		if (!vma || vma->vm_start >= w->end)
 			break;
 		haddr = ALIGN(max(addr, vma->vm_start), HPAGE_PMD_SIZE);
 		end = min(vma->vm_end, w->end) & HPAGE_PMD_MASK;
 		addr = vma->vm_end;
+		w->budget--;
 		breathe = thp_scan_step(mm, &steps);
-		if (haddr >= end || !thp_scan_vma_ok(req, vma, haddr))
+		if (haddr >= end || !thp_scan_vma_ok(req, w, vma, haddr))
 			continue;
 		while ((haddr = thp_scan_next_pmd(mm, haddr, end, &pmd)) < end) {
 			if (thp_scan_pmd(req, w, vma, haddr, pmd)) {
@@ -201,8 +260,9 @@ static enum thp_result thp_scan_range(struct thp_req *req, struct thp_scan_walk 
 				return thp_req_fail(req, THP_NO_MEMORY, "queue entry");
 			}
 			haddr += HPAGE_PMD_SIZE;
+			w->budget--;
 			breathe = thp_scan_step(mm, &steps);
-			if (breathe) {
+			if (breathe || (w->auto_ && w->budget <= 0)) {
 				/* go on from here, looking the VMA up again */
 				addr = haddr;
 				break;
@@ -212,6 +272,7 @@ static enum thp_result thp_scan_range(struct thp_req *req, struct thp_scan_walk 
 			break;
 	}
 	mmap_read_unlock(mm);
+	w->start = w->end;
 	req->result = THP_SUCCEEDED;
 	return req->result;
 }
@@ -274,4 +335,45 @@ enum thp_result thp_queue_range(struct thp_req *req)
 			       thp_result_name(req->result), req->haddr, req->end, w.found,
 			       w.queued, w.full);
 	return req->result;
+}
+
+/**
+ * thp_scan_auto() - autoscan's walk over part of one process
+ * @req: holds the target mm and the pid to name in the queue
+ * @start: the address to start from
+ * @budget: VMAs and populated PMD entries the walk may look at; counted down
+ *
+ * The walk of "scan" from @start, with the entries counted as queued by
+ * autoscan, the kernel's THP policy applied to every VMA (see
+ * thp_autoscan_vma_ok()), and the mmap read lock only tried: a process whose
+ * lock is busy, or that wants it while the walk holds it, is left for the
+ * next pass (khugepaged waits; a background pass need not). A fatal
+ * signal is not looked at: the caller is a kthread.
+ *
+ * Context: process context (a kthread), may sleep; takes the mmap read lock.
+ * Return: the address to go on from (its budget spent, or the lock wanted
+ * half-way), or 0 when the process is done for this pass (walked to its
+ * end, its lock busy from the start, or no memory for a queue entry).
+ */
+unsigned long thp_scan_auto(struct thp_req *req, unsigned long start, long *budget)
+{
+	struct thp_scan_walk w = {
+		.start = start, .end = TASK_SIZE, .source = SRC_AUTOSCAN,
+		.auto_ = true, .budget = *budget,
+	};
+	enum thp_result r = thp_scan_range(req, &w);
+
+	*budget = w.budget;
+	thp_stat_add(THP_STAT_AUTOSCAN_FOUND, w.found);
+	if (r == THP_LOCK_CONTENDED)
+		thp_stat_inc(THP_STAT_AUTOSCAN_CONTENDED);
+	/*
+	 * Go on from where it stopped: its budget spent, or the lock wanted
+	 * half-way (the caller ends its round then). A lock busy from the
+	 * start, or no memory: done for this pass.
+	 */
+	if ((r == THP_INTERRUPTED || (r == THP_LOCK_CONTENDED && w.start != start)) &&
+	    w.start < w.end)
+		return w.start;
+	return 0;
 }

@@ -51,3 +51,11 @@ THP_STAT(UPROBE_SPLIT,			"uprobe_split")
 THP_STAT(UPROBE_RESTORED,		"uprobe_restored")
 THP_STAT(UPROBE_KERNEL_RECOLLAPSED,	"uprobe_kernel_recollapsed")
 THP_STAT(UPROBE_ENQUEUED,		"uprobe_enqueued")
+
+/* autoscan (autoscan.c) */
+THP_STAT(AUTOSCAN_ROUNDS,		"autoscan_rounds")
+THP_STAT(AUTOSCAN_PASSES,		"autoscan_passes")
+THP_STAT(AUTOSCAN_PROCESSES,		"autoscan_processes")
+THP_STAT(AUTOSCAN_FOUND,		"autoscan_found")
+THP_STAT(AUTOSCAN_CONTENDED,		"autoscan_contended")
+THP_STAT(SOURCE_AUTOSCAN,		"source_autoscan")

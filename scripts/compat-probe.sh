@@ -127,6 +127,11 @@ either FOLIO_PARTIALLY_MAPPED linux/page-flags.h 'FOLIO_FLAG\(partially_mapped' 
 # mm->flags, MMF_DISABLE_THP.
 either MM_FLAGS_TEST linux/mm.h 'static inline bool mm_flags_test\(' \
 	linux/sched/coredump.h 'define MMF_DISABLE_THP '
+# 6.8+: per-size THP settings (hugepages-*kB/enabled): huge_anon_orders_*
+# bitmasks, an "inherit" bit reading the top-level "enabled" (autoscan.c).
+have HUGE_ANON_ORDERS linux/huge_mm.h 'extern unsigned long huge_anon_orders_inherit;'
+# 7.x: prctl(PR_SET_THP_DISABLE) may leave advised VMAs alone.
+have MMF_DISABLE_THP_EXCEPT_ADVISED linux/mm_types.h 'define MMF_DISABLE_THP_EXCEPT_ADVISED '
 # 7.x: software page-table leaf entries (softleaf_t) replace the swapops.h
 # helpers on PTEs (pte_to_swp_entry(), is_migration_entry() ...).
 either SOFTLEAF linux/leafops.h 'static inline softleaf_t softleaf_from_pte\(' \

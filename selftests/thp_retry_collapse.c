@@ -1127,7 +1127,9 @@ TEST(stats_lines_in_order)
 		"source_hook_collapse_failed", "source_hook_uprobe", "queue_entry_size",
 		"worker_drains", "worker_drained",
 		"uprobe_hooks_installed", "uprobe_ranges", "uprobe_split", "uprobe_restored",
-		"uprobe_kernel_recollapsed", "uprobe_enqueued",
+		"uprobe_kernel_recollapsed", "uprobe_enqueued", "autoscan_rounds",
+		"autoscan_passes", "autoscan_processes", "autoscan_found", "autoscan_contended",
+		"source_autoscan",
 	};
 	char buf[8192], *line, *save = NULL;
 	size_t i = 0;
