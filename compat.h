@@ -411,7 +411,18 @@ static inline void thp_pte_unmap(pte_t *pte)
 
 /*
  * Remove the rmap of @nr PTE mappings of consecutive pages of a file folio,
- * from @page on.
+ * from @page on. 6.8+: folio_remove_rmap_ptes(). 6.1: what
+ * page_remove_rmap(page, vma, false) does for each of them, once for the
+ * run: each subpage's _mapcount dropped, NR_FILE_MAPPED (shmem included)
+ * lowered by the number of subpages that lost their last mapping. Its
+ * lock_page_memcg() is not needed: the folio is locked, which is what keeps
+ * 6.1's charge moving (mem_cgroup_move_account() under trylock_page()) off
+ * it; its munlock_vma_page() does nothing for a subpage of a THP (6.1 only
+ * munlocks a THP through its compound mapping). Per page under QEMU TCG,
+ * page_remove_rmap() cost more than the rest of a 6.1 collapse.
+ *
+ * Context: folio locked, PTE lock held (preemption off, as the __mod_*
+ * counters require).
  */
 static inline void thp_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 					struct vm_area_struct *vma)
@@ -419,8 +430,15 @@ static inline void thp_remove_rmap_ptes(struct folio *folio, struct page *page, 
 #ifdef THP_HAVE_FOLIO_REMOVE_RMAP_PTES
 	thp_ksym_fn(folio_remove_rmap_ptes)(folio, page, nr, vma);
 #else
-	while (nr--)
-		thp_ksym_fn(page_remove_rmap)(page++, vma, false);
+	int i, last = 0;
+
+	VM_WARN_ON_ONCE(folio_test_anon(folio) || !folio_test_locked(folio) ||
+			!folio_test_large(folio));
+	for (i = 0; i < nr; i++)
+		if (atomic_add_negative(-1, &page[i]._mapcount))
+			last++;
+	if (last)
+		__mod_lruvec_page_state(page, NR_FILE_MAPPED, -last);
 #endif
 }
 

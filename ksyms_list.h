@@ -24,9 +24,6 @@ THP_KSYM(do_set_pmd,				KS_REQ | KS_CALL, FEAT_NATIVE)
 /* one TLB flush for a range request's retracted tables (compat.h) */
 THP_KSYM(tlb_gather_mmu,			KS_REQ | KS_CALL, FEAT_NATIVE)
 THP_KSYM(tlb_finish_mmu,			KS_REQ | KS_CALL, FEAT_NATIVE)
-#ifdef THP_HAVE_PAGE_REMOVE_RMAP
-THP_KSYM(page_remove_rmap,			KS_REQ | KS_CALL, FEAT_NATIVE)
-#endif
 #if !defined(THP_HAVE_PTE_FREE_DEFER) && defined(CONFIG_MMU_GATHER_RCU_TABLE_FREE)
 THP_KSYM(tlb_remove_table_sync_one,		KS_REQ | KS_CALL, FEAT_NATIVE)
 #endif
