@@ -47,7 +47,7 @@ static void as_cleanup(FIXTURE_DATA(as) *self)
 
 FIXTURE_SETUP(as)
 {
-	char feats[512];
+	char feats[512], opts[64];
 	int i, ret;
 
 	ASSERT_LT(0, thp_read_file(THP_DEBUGFS "/features", feats, sizeof(feats)));
@@ -62,11 +62,8 @@ FIXTURE_SETUP(as)
 		ASSERT_EQ(0, thp_param_get(as_params[i], self->saved[i], sizeof(self->saved[i])));
 	ASSERT_EQ(0, thp_sysfs_choice(THP_SYSFS "/enabled", self->enabled, sizeof(self->enabled)));
 	thp_khugepaged_pause(self->khd_sleep, sizeof(self->khd_sleep));
-	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), "huge=always,size=64m");
-	if (!ret && 4 * self->pmd > 64 * THP_MIB) {
-		thp_umount(self->dir);
-		ret = -ENOMEM;
-	}
+	snprintf(opts, sizeof(opts), "huge=always,size=%zu", 3 * self->pmd);
+	ret = thp_mount_tmpfs(self->dir, sizeof(self->dir), opts);
 	ASSERT_EQ(0, ret) TH_LOG("huge tmpfs: %s", strerror(-ret));
 	ASSERT_EQ(0, thp_write_file(THP_SYSFS "/enabled", "always"));
 	ASSERT_EQ(0, thp_param_set("queue_delay_ms", "0"));
