@@ -82,7 +82,8 @@ static enum thp_result thp_anon_check_ptes(struct thp_req *req, struct folio *fo
 
 	memset(b, 0, sizeof(*b));
 	for (i = 0; i < HPAGE_PMD_NR; i++) {
-		pte_t ptent = ptep_get(start_pte + i);
+		/* the bits are ORed over the range: thp_ptep_get_raw() is enough */
+		pte_t ptent = thp_ptep_get_raw(start_pte + i);
 		struct page *page = folio_page(folio, i);
 		unsigned long pfn;
 		bool w, excl;

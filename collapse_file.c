@@ -90,7 +90,8 @@ static enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio,
 	int i, nr = 0;
 
 	for (i = 0; i < HPAGE_PMD_NR; i++) {
-		pte_t ptent = ptep_get(start_pte + i);
+		/* presence and pfn only: thp_ptep_get_raw() is enough */
+		pte_t ptent = thp_ptep_get_raw(start_pte + i);
 		unsigned long pfn;
 		struct page *page;
 
@@ -301,9 +302,10 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 		pte_t ptent;
 
 		batch = 1;
-		if (pte_none(ptep_get(start_pte + i)))
+		if (pte_none(thp_ptep_get_raw(start_pte + i)))
 			continue;
-		while (i + batch < HPAGE_PMD_NR && !pte_none(ptep_get(start_pte + i + batch)))
+		while (i + batch < HPAGE_PMD_NR &&
+		       !pte_none(thp_ptep_get_raw(start_pte + i + batch)))
 			batch++;
 		addr = req->haddr + i * PAGE_SIZE;
 		ptent = thp_get_and_clear_ptes(mm, addr, start_pte + i, batch);

@@ -410,6 +410,28 @@ static inline void thp_pte_unmap(pte_t *pte)
 }
 
 /*
+ * A PTE as stored, for the loops that look at every PTE of a range and use
+ * access and dirty bits only ORed over all of them. arm64 6.9+
+ * (CONFIG_ARM64_CONTPTE): ptep_get() of an entry in a contiguous block
+ * (16 entries with 4K pages, 128 with 16K) reads the whole block to gather
+ * the bits the hardware may have set on any one of its entries
+ * (contpte_ptep_get()), so a loop over a PMD range read 16 or 128 times its
+ * PTEs: most of a 7.x arm64 collapse under QEMU TCG. Each stored entry holds
+ * its own page's pfn and the block's permissions; the union of the access
+ * and dirty bits over whole blocks is the same either way.
+ *
+ * Context: PTE lock held.
+ */
+static inline pte_t thp_ptep_get_raw(pte_t *ptep)
+{
+#ifdef CONFIG_ARM64_CONTPTE
+	return __ptep_get(ptep);
+#else
+	return ptep_get(ptep);
+#endif
+}
+
+/*
  * Remove the rmap of @nr PTE mappings of consecutive pages of a file folio,
  * from @page on. 6.8+: folio_remove_rmap_ptes(). 6.1: what
  * page_remove_rmap(page, vma, false) does for each of them, once for the
