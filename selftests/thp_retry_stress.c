@@ -298,9 +298,11 @@ TEST_F_TIMEOUT(stress, race, 600)
 	const char *env = getenv("THP_STRESS_SECONDS");
 	unsigned int secs = env ? atoi(env) : 60, victims = 0;
 	uint32_t *file_gen[NR_FILE];
-	char opts[64], path[128], khd[32];
+	char opts[64], path[128], khd[32], as_sleep[32];
 	int files[NR_FILE], i, r, st;
+	long long as_found;
 	uint64_t end;
+	bool as_on;
 	pthread_t t[3];
 
 	pmd = thp_pmd_size();
@@ -331,6 +333,11 @@ TEST_F_TIMEOUT(stress, race, 600)
 		}
 		munmap(p, pmd);
 	}
+	/* autoscan (where the kernel has what it reads) races the victims too */
+	ASSERT_EQ(0, thp_param_get("autoscan_sleep_ms", as_sleep, sizeof(as_sleep)));
+	ASSERT_EQ(0, thp_param_set("autoscan_sleep_ms", "20"));
+	as_on = !thp_param_set("autoscan", "1");
+	as_found = thp_stat("autoscan_found");
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, attacker, (void *)(uintptr_t)i));
 	end = thp_now_ns() + secs * 1000000000ULL;
@@ -348,6 +355,11 @@ TEST_F_TIMEOUT(stress, race, 600)
 	atomic_store(&sh->stop, 1);
 	for (i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
+	thp_param_set("autoscan", "0");
+	thp_param_set("autoscan_sleep_ms", as_sleep);
+	if (as_on)
+		ksft_print_msg("autoscan on: %lld pte-mapped THPs found\n",
+			       thp_stat("autoscan_found") - as_found);
 	thp_set_engine("native");
 	for (r = 0; r < NR_FILE; r++)
 		close(files[r]);
