@@ -13,8 +13,8 @@
  * one sweep over every process, by increasing pid; a round that gets past
  * the last one ends there, and the next round starts the next pass.
  *
- * What a pass looks at: every thread-group leader that is not a kernel
- * thread and not exiting, whose mm it can take (get_task_mm()), minus
+ * What a pass looks at: every thread group that is not a kernel thread,
+ * whose mm it can take (get_task_mm() of a thread of it), minus
  * processes with THPs disabled by prctl; in each, the VMAs the kernel's THP
  * policy allows (scan.c thp_autoscan_vma_ok(): the PMD-size anonymous
  * "enabled" setting, never/madvise/always, for anonymous VMAs; nothing
@@ -24,9 +24,10 @@
  *
  * It never waits for an mmap lock: a process whose lock is busy is left to
  * the next pass, and one that wants its lock while the walk holds it is
- * left until the next round. Finding the next process is a walk of the
- * process list under RCU (the lowest pid at or above the cursor): O(number
- * of processes) per process visited, no lock held across a sleep.
+ * left until the next round (THP_AUTOSCAN_YIELDS times a pass, then until
+ * the next pass). The next process is found as /proc finds the next pid
+ * (find_ge_pid()), under RCU; a thread group whose leader has exited
+ * before its other threads is walked through one of them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,6 +35,8 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -54,9 +57,13 @@ static DECLARE_WAIT_QUEUE_HEAD(thp_autoscan_wait);
 /* bumped by a parameter write: the kthread looks at its settings again */
 static atomic_t thp_autoscan_kicks = ATOMIC_INIT(0);
 
-/* the cursor: the process (pid) and the address the next round starts at */
+/*
+ * The cursor: the process (pid) and the address the next round starts at,
+ * and how often that process ended a round early in this pass.
+ */
 static pid_t thp_autoscan_pid;
 static unsigned long thp_autoscan_addr;
+static unsigned int thp_autoscan_yields;
 
 static void thp_autoscan_kick(void)
 {
@@ -112,59 +119,88 @@ module_param_cb(autoscan_sleep_ms, &thp_autoscan_uint_ops, &autoscan_sleep_ms, 0
 MODULE_PARM_DESC(autoscan_sleep_ms, "Autoscan sleep between rounds, ms (>0)");
 
 /*
- * The thread-group leader with the lowest pid at or above @from that may
- * have user memory, with a reference; NULL when there is none.
+ * The thread group with the lowest pid at or above @from, its leader with a
+ * reference (as /proc's next_tgid() finds it); NULL when there is none.
  */
 static struct task_struct *thp_autoscan_next_task(pid_t from)
 {
-	struct task_struct *p, *best = NULL;
+	struct task_struct *t = NULL;
+	struct pid *pid;
 
 	rcu_read_lock();
-	for_each_process(p) {
-		if (p->flags & (PF_KTHREAD | PF_EXITING) || p->tgid < from)
-			continue;
-		if (!best || p->tgid < best->tgid)
-			best = p;
+	while ((pid = find_ge_pid(from, &init_pid_ns))) {
+		t = pid_task(pid, PIDTYPE_TGID);
+		if (t) {
+			get_task_struct(t);
+			break;
+		}
+		from = pid_nr_ns(pid, &init_pid_ns) + 1;
 	}
-	if (best)
-		get_task_struct(best);
 	rcu_read_unlock();
-	return best;
+	return t;
 }
 
 /*
- * Walk the process @t from the cursor's address with what is left of
- * @budget. Return: where to go on in it, or 0 when it is done this pass.
+ * The mm of the thread group of @leader, with a reference: the leader's,
+ * or, when the leader has exited before its other threads, one of theirs.
+ * NULL for kernel threads and groups that have let go of their mm.
  */
-static unsigned long thp_autoscan_process(struct task_struct *t, unsigned long addr,
-					  long *budget)
+static struct mm_struct *thp_autoscan_get_mm(struct task_struct *leader)
+{
+	struct mm_struct *mm = NULL;
+	struct task_struct *t;
+
+	if (leader->flags & PF_KTHREAD)
+		return NULL;
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		mm = get_task_mm(t);	/* task_lock(): a spinlock */
+		if (mm)
+			break;
+	}
+	rcu_read_unlock();
+	return mm;
+}
+
+/*
+ * Walk the process @t from *@addr with what is left of @budget; *@addr is
+ * where to go on in it. Return: true when it is done for this pass.
+ */
+static bool thp_autoscan_process(struct task_struct *t, unsigned long *addr, long *budget)
 {
 	struct thp_req req = { .pid = t->tgid };
-	struct mm_struct *mm = get_task_mm(t);
+	struct mm_struct *mm = thp_autoscan_get_mm(t);
+	bool done = true;
 
-	(*budget)--;
 	if (!mm)
-		return 0;
+		return true;
 	thp_stat_inc(THP_STAT_AUTOSCAN_PROCESSES);
 	if (!thp_mm_thp_disabled(mm)) {
 		req.mm = mm;
-		addr = thp_scan_auto(&req, addr, budget);
-	} else {
-		addr = 0;
+		done = thp_scan_auto(&req, addr, budget);
 	}
 	mmput(mm);
-	return addr;
+	return done;
 }
+
+/*
+ * Times one process may make a round end early (its mmap lock wanted
+ * half-way) in one pass before the rest of it waits for the next pass.
+ */
+#define THP_AUTOSCAN_YIELDS	8
 
 /* One round: up to autoscan_pmds steps from the cursor, at most to a pass's end. */
 static void thp_autoscan_round(void)
 {
 	long budget = READ_ONCE(autoscan_pmds);
 
+	/* autoscan=1 written while the module was loading: see the setter */
+	if (!thp_feature_enabled(FEAT_AUTOSCAN))
+		return;
 	thp_stat_inc(THP_STAT_AUTOSCAN_ROUNDS);
 	while (budget > 0 && READ_ONCE(autoscan) && !kthread_should_stop()) {
 		struct task_struct *t = thp_autoscan_next_task(thp_autoscan_pid);
-		unsigned long addr;
+		bool done;
 
 		if (!t) {
 			/* past the last process: the pass is over, and the round */
@@ -173,16 +209,22 @@ static void thp_autoscan_round(void)
 			thp_autoscan_addr = 0;
 			break;
 		}
-		if (t->tgid != thp_autoscan_pid)
+		if (t->tgid != thp_autoscan_pid) {
+			thp_autoscan_pid = t->tgid;
 			thp_autoscan_addr = 0;
-		thp_autoscan_pid = t->tgid;
-		addr = thp_autoscan_process(t, thp_autoscan_addr, &budget);
+			thp_autoscan_yields = 0;
+		}
+		budget--;	/* a step per process visited */
+		done = thp_autoscan_process(t, &thp_autoscan_addr, &budget);
 		put_task_struct(t);
-		thp_autoscan_addr = addr;
-		if (!addr)
+		if (!done && budget > 0 && ++thp_autoscan_yields >= THP_AUTOSCAN_YIELDS)
+			done = true;
+		if (done) {
 			thp_autoscan_pid++;
-		else if (budget > 0)
-			break;	/* its lock wanted half-way: the rest next round */
+		} else if (budget > 0) {
+			/* its lock wanted half-way: the rest of it next round */
+			break;
+		}
 		cond_resched();
 	}
 }

@@ -340,40 +340,40 @@ enum thp_result thp_queue_range(struct thp_req *req)
 /**
  * thp_scan_auto() - autoscan's walk over part of one process
  * @req: holds the target mm and the pid to name in the queue
- * @start: the address to start from
+ * @addr: the address to start from; set to where to go on from
  * @budget: VMAs and populated PMD entries the walk may look at; counted down
  *
- * The walk of "scan" from @start, with the entries counted as queued by
+ * The walk of "scan" from *@addr, with the entries counted as queued by
  * autoscan, the kernel's THP policy applied to every VMA (see
  * thp_autoscan_vma_ok()), and the mmap read lock only tried: a process whose
- * lock is busy, or that wants it while the walk holds it, is left for the
- * next pass (khugepaged waits; a background pass need not). A fatal
- * signal is not looked at: the caller is a kthread.
+ * lock is busy, or that wants it while the walk holds it, is left for later
+ * (khugepaged waits; a background pass need not). A fatal signal is not
+ * looked at: the caller is a kthread.
  *
  * Context: process context (a kthread), may sleep; takes the mmap read lock.
- * Return: the address to go on from (its budget spent, or the lock wanted
- * half-way), or 0 when the process is done for this pass (walked to its
- * end, its lock busy from the start, or no memory for a queue entry).
+ * Return: true when the process is done for this pass (walked to its end,
+ * its lock busy from the start, or no memory for a queue entry); false when
+ * the walk stopped at *@addr (its budget spent, or the lock wanted
+ * half-way).
  */
-unsigned long thp_scan_auto(struct thp_req *req, unsigned long start, long *budget)
+bool thp_scan_auto(struct thp_req *req, unsigned long *addr, long *budget)
 {
 	struct thp_scan_walk w = {
-		.start = start, .end = TASK_SIZE, .source = SRC_AUTOSCAN,
+		.start = *addr, .end = TASK_SIZE, .source = SRC_AUTOSCAN,
 		.auto_ = true, .budget = *budget,
 	};
-	enum thp_result r = thp_scan_range(req, &w);
+	enum thp_result r;
 
+	if (*budget <= 0)
+		return false;
+	r = thp_scan_range(req, &w);
 	*budget = w.budget;
 	thp_stat_add(THP_STAT_AUTOSCAN_FOUND, w.found);
 	if (r == THP_LOCK_CONTENDED)
 		thp_stat_inc(THP_STAT_AUTOSCAN_CONTENDED);
-	/*
-	 * Go on from where it stopped: its budget spent, or the lock wanted
-	 * half-way (the caller ends its round then). A lock busy from the
-	 * start, or no memory: done for this pass.
-	 */
-	if ((r == THP_INTERRUPTED || (r == THP_LOCK_CONTENDED && w.start != start)) &&
-	    w.start < w.end)
-		return w.start;
-	return 0;
+	if (r == THP_INTERRUPTED || (r == THP_LOCK_CONTENDED && w.start != *addr)) {
+		*addr = w.start;
+		return w.start >= w.end;
+	}
+	return true;
 }

@@ -9,7 +9,7 @@
 
 enum thp_result thp_scan(struct thp_req *req);
 enum thp_result thp_queue_range(struct thp_req *req);
-unsigned long thp_scan_auto(struct thp_req *req, unsigned long start, long *budget);
+bool thp_scan_auto(struct thp_req *req, unsigned long *addr, long *budget);
 unsigned long thp_scan_next_pmd(struct mm_struct *mm, unsigned long addr, unsigned long end,
 				pmd_t **pmdp);
 bool thp_scan_step(struct mm_struct *mm, unsigned int *steps);
