@@ -103,9 +103,10 @@ static enum thp_result thp_check_ptes(struct thp_req *req, struct folio *folio,
 					    thp_nonpresent_name(ptent));
 		if (pte_special(ptent))
 			return thp_req_fail(req, THP_PTE_SPECIAL, "pte %d: special", i);
+		/* subpage i by its pfn: a folio's pages are one memmap run */
 		pfn = pte_pfn(ptent);
-		page = pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
-		if (page != folio_page(folio, i)) {
+		if (pfn != folio_pfn(folio) + i) {
+			page = pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
 			/* a MAP_PRIVATE write (or uprobe) left a private copy */
 			if (page && PageAnon(page))
 				return thp_req_fail(req, THP_PTE_PRIVATE,
@@ -296,13 +297,14 @@ static enum thp_result thp_retract(struct thp_req *req, struct vm_area_struct *v
 	 * Step 1 proved every non-none PTE present and mapping subpage i of
 	 * the folio, so each run of non-none PTEs maps consecutive pages of
 	 * it and is cleared, and its rmap removed, as one batch (upstream's
-	 * clear_ptes() and folio_remove_rmap_ptes() on 7.x).
+	 * clear_ptes() and folio_remove_rmap_ptes() on 7.x). All of them
+	 * present, the common case: one run, nothing to look for.
 	 */
 	for (i = 0; i < HPAGE_PMD_NR; i += batch) {
 		pte_t ptent;
 
-		batch = 1;
-		if (pte_none(thp_ptep_get_raw(start_pte + i)))
+		batch = nr == HPAGE_PMD_NR ? HPAGE_PMD_NR : 1;
+		if (batch == 1 && pte_none(thp_ptep_get_raw(start_pte + i)))
 			continue;
 		while (i + batch < HPAGE_PMD_NR &&
 		       !pte_none(thp_ptep_get_raw(start_pte + i + batch)))
