@@ -232,12 +232,14 @@ static bool thp_collapse_kernel_wants_write(struct vm_area_struct *vma)
 static enum thp_result thp_collapse_native_one(struct thp_req *r, struct vm_area_struct *vma)
 {
 	/*
-	 * The anonymous engine waits for its folio's lock and flushes its own
-	 * TLB: finish the file batch first, which holds folio locks (its
-	 * failures are counted at range.c's next flush).
+	 * Each engine's part of the batch holds folio locks: finish the other
+	 * engine's part first, so that only one kind is held while an engine
+	 * waits for locks (file failures are counted at range.c's next flush).
 	 */
 	if (vma_is_anonymous(vma))
 		thp_file_batch_flush(r->batch, r->mm);
+	else
+		thp_anon_batch_flush(r->batch, r->mm);
 	thp_collapse_locked(r, vma, false);
 	return r->result;
 }
@@ -270,6 +272,7 @@ static unsigned long thp_collapse_flush(struct thp_req *req, struct thp_req *fai
 	unsigned long n;
 
 	thp_file_batch_flush(b, req->mm);
+	thp_anon_batch_flush(b, req->mm);
 	n = b->failed;
 	if (n) {
 		*fail = b->fail;
@@ -320,7 +323,8 @@ enum thp_result thp_collapse_range(struct thp_req *req)
 	}
 	thp_range_run(req, &thp_collapse_range_ops[engine]);
 	/* range.c finished it before letting go of the lock */
-	WARN_ON_ONCE(req->batch && (req->batch->gathered || req->batch->nr));
+	WARN_ON_ONCE(req->batch &&
+		     (req->batch->gathered || req->batch->nr || req->batch->anon_nr));
 	kfree(req->batch);
 	req->batch = NULL;
 	return req->result;
@@ -373,7 +377,8 @@ int thp_collapse_list(struct thp_req *req, struct thp_req *reqs, int nr)
 		req->batch->owners = true;
 	}
 	reached = thp_range_run_list(req, &thp_collapse_range_ops[engine], reqs, nr);
-	WARN_ON_ONCE(req->batch && (req->batch->gathered || req->batch->nr));
+	WARN_ON_ONCE(req->batch &&
+		     (req->batch->gathered || req->batch->nr || req->batch->anon_nr));
 	kfree(req->batch);
 	req->batch = NULL;
 	return reached;

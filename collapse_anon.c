@@ -49,6 +49,15 @@
  * deposited, and a later zap of the PMD frees a deposited table with
  * pte_free() at once, which a GUP-fast walker still inside it from before
  * the detach (arm64 flushes by broadcast TLBI, no IPI) would read.
+ *
+ * A range request (or the worker's drain) waits once for a batch of ranges
+ * instead (thp_anon_batch_flush()). Every path that frees a deposited table
+ * holds the mmap lock (zap_huge_pmd(): munmap, MADV_DONTNEED, exit) or the
+ * folio lock (6.11+: reclaim discarding a PMD-mapped lazyfree folio, from
+ * try_to_unmap()). The batch keeps the mmap write lock and each collapsed
+ * folio's lock until after the wait (range.c finishes the batch before it
+ * lets the mmap lock go), and lets go of the folio locks before it waits
+ * for another one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -60,6 +69,7 @@
 
 #include "compat.h"
 #include "collapse_anon.h"
+#include "collapse_file.h"	/* struct thp_file_batch */
 #include "ksyms.h"
 #include "pgtable.h"
 #include "request.h"
@@ -355,7 +365,9 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 	/* detach the table: no TLB entry, no hardware walk, no new GUP-fast reference */
 	old = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
 	spin_unlock(pml);
-	thp_gup_fast_sync();
+	/* a batch waits once, before its folios are unlocked (top of file) */
+	if (!req->batch)
+		thp_gup_fast_sync();
 
 	spin_lock(ptl);
 	if (thp_anon_check_ptes(req, folio, start_pte, &bits) != THP_SUCCEEDED ||
@@ -388,6 +400,41 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 unmap:
 	thp_pte_unmap(start_pte);
 	return req->result;
+}
+
+/**
+ * thp_anon_batch_flush() - wait for GUP-fast once for a batch's collapses
+ * @b: the batch, or NULL
+ * @mm: the mm of its ranges
+ *
+ * The tables of the anonymous ranges collapsed since the last call were
+ * deposited without a wait for GUP-fast walkers (thp_anon_swap_table());
+ * wait once for all of them, then let their folios go. See the top of this
+ * file for why the deposited tables cannot be freed before.
+ *
+ * Context: the mmap lock held for write since those ranges were collapsed.
+ */
+void thp_anon_batch_flush(struct thp_file_batch *b, struct mm_struct *mm)
+{
+	int i;
+
+	if (!b || !b->anon_nr)
+		return;
+	mmap_assert_write_locked(mm);
+	thp_gup_fast_sync();
+	for (i = 0; i < b->anon_nr; i++) {
+		folio_unlock(b->anon_folios[i]);
+		folio_put(b->anon_folios[i]);
+	}
+	b->anon_nr = 0;
+}
+
+/* Keep a collapsed range's folio locked and referenced until the batch's wait. */
+static void thp_anon_defer(struct thp_file_batch *b, struct mm_struct *mm, struct folio *folio)
+{
+	b->anon_folios[b->anon_nr++] = folio;
+	if (b->anon_nr == ARRAY_SIZE(b->anon_folios))
+		thp_anon_batch_flush(b, mm);
 }
 
 /**
@@ -429,6 +476,8 @@ enum thp_result thp_anon_collapse_locked(struct thp_req *req, struct vm_area_str
 			thp_req_fail(req, THP_FOLIO_LOCKED, "folio locked");
 			goto put;
 		}
+		/* never wait for a folio lock holding the batch's */
+		thp_anon_batch_flush(req->batch, mm);
 		if (folio_lock_killable(folio)) {
 			thp_req_fail(req, THP_INTERRUPTED, "waiting for the folio lock");
 			goto put;
@@ -443,6 +492,10 @@ enum thp_result thp_anon_collapse_locked(struct thp_req *req, struct vm_area_str
 	thp_anon_swap_table(req, vma, folio, pmd, pmdval);
 	thp_mmu_notifier_end(&range);
 	thp_anon_vma_unlock_write(vma->anon_vma);
+	if (req->result == THP_SUCCEEDED && req->batch) {
+		thp_anon_defer(req->batch, mm, folio);
+		return req->result;
+	}
 unlock:
 	folio_unlock(folio);
 put:

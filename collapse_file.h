@@ -47,6 +47,9 @@ struct thp_file_pending {
  * @failed: installs a racing fault beat at a flush, since the caller last
  *          cleared it
  * @fail: the first of those: its result, range and detail
+ * @anon_nr: anonymous ranges collapsed since the last wait for GUP-fast
+ *           (collapse_anon.c, thp_anon_batch_flush())
+ * @anon_folios: their folios, still locked and referenced until that wait
  */
 struct thp_file_batch {
 	bool owners;
@@ -57,6 +60,8 @@ struct thp_file_batch {
 	struct thp_file_pending p[THP_FILE_BATCH];
 	unsigned long failed;
 	struct thp_req fail;
+	int anon_nr;
+	struct folio *anon_folios[THP_FILE_BATCH];
 };
 
 enum thp_result thp_file_precheck(struct thp_req *req, struct vm_area_struct *vma, pmd_t *pmd,
