@@ -47,6 +47,7 @@
 #include "ksyms.h"
 #include "scan.h"
 #include "stats.h"
+#include "thp_settings.h"
 
 static bool autoscan;
 static unsigned int autoscan_pmds = 4096;
@@ -198,6 +199,7 @@ static void thp_autoscan_round(void)
 	if (!thp_feature_enabled(FEAT_AUTOSCAN))
 		return;
 	thp_stat_inc(THP_STAT_AUTOSCAN_ROUNDS);
+	thp_settings_refresh();
 	while (budget > 0 && READ_ONCE(autoscan) && !kthread_should_stop()) {
 		struct task_struct *t = thp_autoscan_next_task(thp_autoscan_pid);
 		bool done;

@@ -219,55 +219,6 @@ static inline bool thp_mm_thp_disabled_unless_advised(struct mm_struct *mm)
 }
 
 /**
- * enum thp_policy - a THP "enabled" setting
- * @THP_POLICY_NEVER: never
- * @THP_POLICY_MADVISE: only VM_HUGEPAGE (madvise(MADV_HUGEPAGE)) VMAs
- * @THP_POLICY_ALWAYS: always
- */
-enum thp_policy {
-	THP_POLICY_NEVER,
-	THP_POLICY_MADVISE,
-	THP_POLICY_ALWAYS,
-};
-
-/*
- * The top-level /sys/kernel/mm/transparent_hugepage/enabled, read from the
- * kernel's transparent_hugepage_flags (looked up: not exported; FEAT_AUTOSCAN
- * is off without it, and nobody calls this then).
- */
-static inline enum thp_policy thp_thp_policy(void)
-{
-	unsigned long flags = READ_ONCE(*(unsigned long *)
-					thp_ksym_addr[KSYM_transparent_hugepage_flags]);
-
-	if (flags & BIT(TRANSPARENT_HUGEPAGE_FLAG))
-		return THP_POLICY_ALWAYS;
-	if (flags & BIT(TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG))
-		return THP_POLICY_MADVISE;
-	return THP_POLICY_NEVER;
-}
-
-/*
- * The setting for PMD-size anonymous THPs: 6.8+ hugepages-<PMD>kB/enabled
- * (always, madvise, inherit: the top-level one, never), as
- * thp_vma_allowable_orders() reads it; before, the top-level one.
- */
-static inline enum thp_policy thp_anon_pmd_policy(void)
-{
-#ifdef THP_HAVE_HUGE_ANON_ORDERS
-	unsigned long bit = BIT(HPAGE_PMD_ORDER);
-
-	if (READ_ONCE(*(unsigned long *)thp_ksym_addr[KSYM_huge_anon_orders_always]) & bit)
-		return THP_POLICY_ALWAYS;
-	if (READ_ONCE(*(unsigned long *)thp_ksym_addr[KSYM_huge_anon_orders_madvise]) & bit)
-		return THP_POLICY_MADVISE;
-	if (!(READ_ONCE(*(unsigned long *)thp_ksym_addr[KSYM_huge_anon_orders_inherit]) & bit))
-		return THP_POLICY_NEVER;
-#endif
-	return thp_thp_policy();
-}
-
-/**
  * enum thp_nonpresent - what a non-present, non-none PTE holds
  * @THP_NP_SWAP: a swap entry
  * @THP_NP_MIGRATION: a migration entry

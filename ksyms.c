@@ -36,6 +36,7 @@
  */
 static char *ksym_test_missing;
 static char *ksym_test_sealed;
+static char *ksym_test_hidden;
 #ifdef THP_TESTING
 module_param(ksym_test_missing, charp, 0400);
 MODULE_PARM_DESC(ksym_test_missing,
@@ -43,7 +44,26 @@ MODULE_PARM_DESC(ksym_test_missing,
 module_param(ksym_test_sealed, charp, 0400);
 MODULE_PARM_DESC(ksym_test_sealed,
 		 "Testing: treat this symbol as IBT-sealed (its feature is disabled)");
+module_param(ksym_test_hidden, charp, 0400);
+MODULE_PARM_DESC(ksym_test_hidden,
+		 "Testing: treat these symbols (comma-separated) as not in kallsyms");
 #endif
+
+/* Is @name in ksym_test_hidden's comma-separated list? */
+static bool thp_test_hidden(const char *name)
+{
+	const char *s = ksym_test_hidden;
+	size_t len = strlen(name);
+
+	while (s && *s) {
+		if (!strncmp(s, name, len) && (s[len] == ',' || !s[len]))
+			return true;
+		s = strchr(s, ',');
+		if (s)
+			s++;
+	}
+	return false;
+}
 
 /**
  * enum thp_ksym_state - what resolution found for one symbol
@@ -258,7 +278,7 @@ int thp_ksyms_init(void)
 
 	for (i = 0; i < THP_NR_KSYMS; i++) {
 		struct thp_ksym *ks = &thp_ksyms[i];
-		unsigned long addr = thp_lookup(ks->name);
+		unsigned long addr = thp_test_hidden(ks->name) ? 0 : thp_lookup(ks->name);
 		enum thp_ibt_verdict v;
 
 		if (!addr) {
@@ -277,6 +297,11 @@ int thp_ksyms_init(void)
 		if (ks->state == KS_FOUND || ks->state == KS_FOUND_SEALED ||
 		    ks->state == KS_FOUND_NO_ENDBR) {
 			thp_ksym_addr[i] = addr;
+			continue;
+		}
+		if (ks->state == KS_MISSING && (ks->flags & KS_SOFT)) {
+			pr_info("optional symbol '%s' not found: %s uses its fallback\n",
+				ks->name, thp_feature_name[ks->feature]);
 			continue;
 		}
 		if (thp_feature_ok[ks->feature]) {

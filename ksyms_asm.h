@@ -8,5 +8,7 @@
 
 #define KS_REQ	0x1
 #define KS_CALL	0x2
+/* missing is not a reason to disable the feature: its code has a fallback */
+#define KS_SOFT	0x4
 
 #endif /* THP_KSYMS_ASM_H */

@@ -54,12 +54,15 @@ THP_KSYM(__split_huge_pmd,			KS_REQ | KS_CALL, FEAT_SPLIT)
 THP_KSYM(__pte_alloc,				KS_REQ | KS_CALL, FEAT_SPLIT)
 /* KERNEL: the reference engine delegates to the running kernel. */
 THP_KSYM(collapse_pte_mapped_thp,		KS_CALL, FEAT_KERNEL)
-/* AUTOSCAN: the kernel's THP settings, read (data, never called). */
-THP_KSYM(transparent_hugepage_flags,		0, FEAT_AUTOSCAN)
+/*
+ * AUTOSCAN: the kernel's THP settings, read (data, never called); without
+ * them (no CONFIG_KALLSYMS_ALL) thp_settings.c reads sysfs instead.
+ */
+THP_KSYM(transparent_hugepage_flags,		KS_SOFT, FEAT_AUTOSCAN)
 #ifdef THP_HAVE_HUGE_ANON_ORDERS
-THP_KSYM(huge_anon_orders_always,		0, FEAT_AUTOSCAN)
-THP_KSYM(huge_anon_orders_madvise,		0, FEAT_AUTOSCAN)
-THP_KSYM(huge_anon_orders_inherit,		0, FEAT_AUTOSCAN)
+THP_KSYM(huge_anon_orders_always,		KS_SOFT, FEAT_AUTOSCAN)
+THP_KSYM(huge_anon_orders_madvise,		KS_SOFT, FEAT_AUTOSCAN)
+THP_KSYM(huge_anon_orders_inherit,		KS_SOFT, FEAT_AUTOSCAN)
 #endif
 /* Hooks: kprobe targets only, never called. */
 #ifdef THP_HAVE_PAGE_REMOVE_RMAP

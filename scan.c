@@ -20,6 +20,7 @@
 #include "request.h"
 #include "scan.h"
 #include "stats.h"
+#include "thp_settings.h"
 
 /* VMAs and PMD entries a scan looks at between two drops of the mmap lock */
 #define THP_SCAN_BATCH	64
@@ -140,8 +141,8 @@ static bool thp_autoscan_vma_ok(struct vm_area_struct *vma)
 	if (!advised && thp_mm_thp_disabled_unless_advised(vma->vm_mm))
 		return false;
 	if (!vma_is_anonymous(vma))
-		return thp_thp_policy() != THP_POLICY_NEVER;
-	switch (thp_anon_pmd_policy()) {
+		return thp_settings_top() != THP_POLICY_NEVER;
+	switch (thp_settings_anon_pmd()) {
 	case THP_POLICY_ALWAYS:
 		return true;
 	case THP_POLICY_MADVISE:

@@ -16,7 +16,7 @@ layer() {
 	hooks | hooks_list) echo 3 ;;
 	request | pgtable | results | results_list | stats | stats_list | \
 	thp_trace | trace) echo 2 ;;
-	compat | compat_probe | ksyms | ksyms_list | ksyms_asm | ibt_check | ibt_thunks) echo 1 ;;
+	compat | compat_probe | thp_settings | ksyms | ksyms_list | ksyms_asm | ibt_check | ibt_thunks) echo 1 ;;
 	*) echo 0 ;;
 	esac
 }

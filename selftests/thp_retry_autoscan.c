@@ -4,7 +4,8 @@
  * any process, anonymous and shmem, found and mapped by one PMD again with
  * no request written, in place (the same pages); and the kernel's THP
  * policy honoured: prctl(PR_SET_THP_DISABLE), MADV_NOHUGEPAGE, "enabled"
- * madvise and never. khugepaged is paused throughout, so whatever is
+ * madvise and never, also when they must be read from sysfs (no data
+ * symbols in kallsyms). khugepaged is paused throughout, so whatever is
  * collapsed was the module's doing.
  */
 #define _GNU_SOURCE
@@ -307,6 +308,67 @@ TEST_F(as, honours_thp_policy)
 	close(up[1]);
 	close(down[0]);
 	close(down[1]);
+}
+
+/* The fixture's settings, after a reload brought the defaults back. */
+static void as_params_again(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, thp_param_set("queue_delay_ms", "0"));
+	ASSERT_EQ(0, thp_param_set("autoscan_sleep_ms", "50"));
+	ASSERT_EQ(0, thp_param_set("autoscan_pmds", "100000"));
+}
+
+/*
+ * A kernel whose kallsyms has no data symbols (no CONFIG_KALLSYMS_ALL, as
+ * Debian's 6.1 arm64): the THP settings are read from sysfs instead, and
+ * honoured the same: under "enabled" madvise only the advised range is
+ * collapsed, under always the plain one too, in place, with its data.
+ */
+TEST_F(as, settings_from_sysfs_without_data_symbols)
+{
+	static const char hidden[] = "ksym_test_hidden=transparent_hugepage_flags,"
+		"huge_anon_orders_always,huge_anon_orders_madvise,huge_anon_orders_inherit";
+	char buf[8192], why[128], *plain, *advised;
+	pid_t me = getpid();
+	uint64_t pm, h;
+
+	if (!thp_testing_build())
+		SKIP(return, "ksym_test_hidden: the module was built without THP_TESTING=y");
+	ASSERT_EQ(0, thp_unload());
+	ASSERT_EQ(0, thp_load(hidden));
+	as_params_again(_metadata);
+	ASSERT_LT(0, thp_read_file(THP_DEBUGFS "/ksyms", buf, sizeof(buf)));
+	ASSERT_NE(NULL, strstr(buf, "transparent_hugepage_flags optional probe autoscan missing\n"))
+		TH_LOG("%s", buf);
+	ASSERT_LT(0, thp_read_file(THP_DEBUGFS "/features", buf, sizeof(buf)));
+	ASSERT_NE(NULL, strstr(buf, "autoscan enabled\n")) TH_LOG("%s", buf);
+	ASSERT_TRUE(thp_klog_contains("optional symbol 'transparent_hugepage_flags' not found: "
+				      "autoscan uses its fallback"));
+
+	plain = anon_split(_metadata, self, 1, false, 0x50000000);
+	advised = anon_split(_metadata, self, 1, true, 0x60000000);
+	if (!plain || !advised)
+		SKIP(return, "no anonymous THPs");
+	ASSERT_EQ(0, thp_pagemap(me, plain, 1, &pm));
+
+	ASSERT_EQ(0, thp_write_file(THP_SYSFS "/enabled", "madvise"));
+	ASSERT_EQ(0, thp_param_set("autoscan", "1"));
+	ASSERT_TRUE(smaps_reaches(me, advised, "AnonHugePages", self->kb));
+	ASSERT_TRUE(passes(2, me));
+	ASSERT_EQ(0, thp_smaps_kb(me, plain, "AnonHugePages"));
+
+	ASSERT_EQ(0, thp_write_file(THP_SYSFS "/enabled", "always"));
+	ASSERT_TRUE(smaps_reaches(me, plain, "AnonHugePages", self->kb));
+	ASSERT_EQ(0, thp_param_set("autoscan", "0"));
+	ASSERT_TRUE(thp_range_is_thp(me, plain, self->nr, &h, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(pm & PM_PFN_MASK, h) TH_LOG("moved: a copy, not in place");
+	ASSERT_EQ(-1, thp_verify(plain, self->pmd, 0x50000000, 0));
+	ASSERT_EQ(-1, thp_verify(advised, self->pmd, 0x60000000, 0));
+	munmap(plain, self->pmd);
+	munmap(advised, self->pmd);
+
+	ASSERT_EQ(0, thp_reload_plain());
+	as_params_again(_metadata);
 }
 
 TEST_HARNESS_MAIN
