@@ -51,13 +51,20 @@
  * the detach (arm64 flushes by broadcast TLBI, no IPI) would read.
  *
  * A range request (or the worker's drain) waits once for a batch of ranges
- * instead (thp_anon_batch_flush()). Every path that frees a deposited table
- * holds the mmap lock (zap_huge_pmd(): munmap, MADV_DONTNEED, exit) or the
- * folio lock (6.11+: reclaim discarding a PMD-mapped lazyfree folio, from
- * try_to_unmap()). The batch keeps the mmap write lock and each collapsed
- * folio's lock until after the wait (range.c finishes the batch before it
- * lets the mmap lock go), and lets go of the folio locks before it waits
- * for another one.
+ * instead (thp_anon_batch_flush()). zap_deposited_table() is the only free
+ * of a deposited table, and every path to it holds one of:
+ *   - the mmap lock: zap_huge_pmd() from munmap, exit, the OOM reaper,
+ *     6.1/6.12 MADV_DONTNEED;
+ *   - the per-VMA lock: 7.3 MADV_DONTNEED(_LOCKED) and MADV_GUARD_INSTALL
+ *     (lock_vma_under_rcu() fails on a VMA we vma_start_write()-locked, and
+ *     they fall back to the mmap lock);
+ *   - the folio lock: a PMD-mapped lazyfree folio discarded by
+ *     __discard_anon_folio_pmd_locked() (6.12+, asserts it).
+ * The batch keeps the mmap write lock (so the VMA write lock) and each
+ * collapsed folio's lock until after the wait: range.c finishes the batch
+ * before it lets the mmap lock go, and the engine before it waits for
+ * another folio lock. A split of the PMD withdraws the table and fills it
+ * again, it does not free it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -365,6 +372,12 @@ static enum thp_result thp_anon_swap_table(struct thp_req *req, struct vm_area_s
 	/* detach the table: no TLB entry, no hardware walk, no new GUP-fast reference */
 	old = thp_ksym_fn(pmdp_collapse_flush)(vma, req->haddr, pmd);
 	spin_unlock(pml);
+	/*
+	 * The pmd clear before the reference count is read: GUP-fast takes its
+	 * reference, then reads the pmd again (top of file). The TLB flush
+	 * orders them already on x86 and arm64; say so where it matters.
+	 */
+	smp_mb();
 	/* a batch waits once, before its folios are unlocked (top of file) */
 	if (!req->batch)
 		thp_gup_fast_sync();
@@ -430,11 +443,15 @@ void thp_anon_batch_flush(struct thp_file_batch *b, struct mm_struct *mm)
 }
 
 /* Keep a collapsed range's folio locked and referenced until the batch's wait. */
-static void thp_anon_defer(struct thp_file_batch *b, struct mm_struct *mm, struct folio *folio)
+static void thp_anon_defer(struct thp_file_batch *b, struct vm_area_struct *vma,
+			   struct folio *folio)
 {
+	/* what keeps the deposited table from being freed until the wait */
+	thp_vma_assert_write_locked(vma);
+	VM_WARN_ON_ONCE(!folio_test_locked(folio));
 	b->anon_folios[b->anon_nr++] = folio;
 	if (b->anon_nr == ARRAY_SIZE(b->anon_folios))
-		thp_anon_batch_flush(b, mm);
+		thp_anon_batch_flush(b, vma->vm_mm);
 }
 
 /**
@@ -493,7 +510,7 @@ enum thp_result thp_anon_collapse_locked(struct thp_req *req, struct vm_area_str
 	thp_mmu_notifier_end(&range);
 	thp_anon_vma_unlock_write(vma->anon_vma);
 	if (req->result == THP_SUCCEEDED && req->batch) {
-		thp_anon_defer(req->batch, mm, folio);
+		thp_anon_defer(req->batch, vma, folio);
 		return req->result;
 	}
 unlock:

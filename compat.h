@@ -611,6 +611,16 @@ static inline void thp_vma_start_write(struct vm_area_struct *vma)
 #endif
 }
 
+/* thp_vma_start_write() was called under the mmap write lock still held. */
+static inline void thp_vma_assert_write_locked(struct vm_area_struct *vma)
+{
+#ifdef THP_HAVE_PER_VMA_LOCK
+	vma_assert_write_locked(vma);
+#else
+	mmap_assert_write_locked(vma->vm_mm);
+#endif
+}
+
 /*
  * Wait until no GUP-fast walker (IRQs off, no locks) can still be inside a
  * page table just detached from its pmd. GUP-fast backs off by itself when
