@@ -7,16 +7,20 @@
  * Read from the kernel's own variables (transparent_hugepage_flags, 6.8+
  * huge_anon_orders_*) when kallsyms has them. A kernel without
  * CONFIG_KALLSYMS_ALL (Debian's 6.1 arm64) has no data symbols there: the
- * same settings are then read as text from sysfs, which a kthread sees as
- * PID 1 does (kthreads share init_task's root). thp_settings_refresh()
+ * same settings are then read as text from sysfs, looked up from PID 1's
+ * root. thp_settings_refresh()
  * takes a snapshot, once per autoscan round; a setting changed in between
  * counts from the next round.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/mm.h>		/* before huge_mm.h */
 #include <linux/huge_mm.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -39,6 +43,37 @@ static bool thp_settings_sym(unsigned int sym, unsigned long *val)
 }
 
 /*
+ * Open @path (absolute) from PID 1's root: a kthread's own root need not
+ * hold /sys (7.x kthreads do not share init's fs_struct).
+ */
+static struct file *thp_settings_open(const char *path)
+{
+	struct task_struct *init;
+	struct path root;
+	struct file *f;
+
+	rcu_read_lock();
+	init = pid_task(find_pid_ns(1, &init_pid_ns), PIDTYPE_PID);
+	if (init)
+		get_task_struct(init);
+	rcu_read_unlock();
+	if (!init)
+		return ERR_PTR(-ESRCH);
+	task_lock(init);
+	if (!init->fs) {
+		task_unlock(init);
+		put_task_struct(init);
+		return ERR_PTR(-ESRCH);
+	}
+	get_fs_root(init->fs, &root);
+	task_unlock(init);
+	put_task_struct(init);
+	f = file_open_root(&root, path, O_RDONLY, 0);
+	path_put(&root);
+	return f;
+}
+
+/*
  * The bracketed choice of a sysfs setting ("always [madvise] never"):
  * 0 never, 1 madvise, 2 always, 3 inherit; -errno when it cannot be read.
  */
@@ -54,7 +89,7 @@ static int thp_settings_read(const char *path)
 	buf = kmalloc(128, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	f = filp_open(path, O_RDONLY, 0);
+	f = thp_settings_open(path);
 	if (IS_ERR(f)) {
 		ret = PTR_ERR(f);
 		goto out;
