@@ -8,9 +8,8 @@
  * huge_anon_orders_*) when kallsyms has them. A kernel without
  * CONFIG_KALLSYMS_ALL (Debian's 6.1 arm64) has no data symbols there: the
  * same settings are then read as text from sysfs, looked up from PID 1's
- * root. thp_settings_refresh()
- * takes a snapshot, once per autoscan round; a setting changed in between
- * counts from the next round.
+ * root. thp_settings_refresh() takes a snapshot, once per autoscan round;
+ * a setting changed in between counts from the next round.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
