@@ -190,19 +190,9 @@ enum thp_result thp_collapse_would(struct thp_req *req, struct vm_area_struct *v
 	return req->result;
 }
 
-/**
- * thp_collapse() - collapse with the engine chosen by the engine= parameter
- * @req: a request holding the target mm
- *
- * Transient failures (EAGAIN: a racing fault, a folio changing under us)
- * are retried a few times before they are reported.
- *
- * Context: process context, may sleep.
- * Return: the result, also stored in req->result.
- */
-enum thp_result thp_collapse(struct thp_req *req)
+/* thp_collapse() with the engine given (true: the kernel's). */
+static enum thp_result thp_collapse_with(struct thp_req *req, bool kernel)
 {
-	bool kernel = READ_ONCE(thp_engine) == THP_ENGINE_KERNEL;
 	u64 start = trace_thp_collapse_enabled() ? ktime_get_ns() : 0;
 	int tries = 0;
 
@@ -216,6 +206,36 @@ enum thp_result thp_collapse(struct thp_req *req)
 	trace_thp_collapse(req, thp_engine_names[kernel ? THP_ENGINE_KERNEL : THP_ENGINE_NATIVE],
 			   tries, start ? ktime_get_ns() - start : 0);
 	return req->result;
+}
+
+/**
+ * thp_collapse() - collapse with the engine chosen by the engine= parameter
+ * @req: a request holding the target mm
+ *
+ * Transient failures (EAGAIN: a racing fault, a folio changing under us)
+ * are retried a few times before they are reported.
+ *
+ * Context: process context, may sleep.
+ * Return: the result, also stored in req->result.
+ */
+enum thp_result thp_collapse(struct thp_req *req)
+{
+	return thp_collapse_with(req, READ_ONCE(thp_engine) == THP_ENGINE_KERNEL);
+}
+
+/**
+ * thp_collapse_native() - collapse with the native engine, whatever engine= says
+ * @req: a request holding the target mm
+ *
+ * For takeover.c, which stands in for the kernel's own collapse and so may
+ * not hand the range back to the kernel. As thp_collapse() otherwise.
+ *
+ * Context: process context, may sleep; no mmap lock held.
+ * Return: the result, also stored in req->result.
+ */
+enum thp_result thp_collapse_native(struct thp_req *req)
+{
+	return thp_collapse_with(req, false);
 }
 
 /* PID:START-END, one engine per request (range.c walks the ranges) */

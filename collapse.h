@@ -9,6 +9,7 @@
 #include "request.h"
 
 enum thp_result thp_collapse(struct thp_req *req);
+enum thp_result thp_collapse_native(struct thp_req *req);
 enum thp_result thp_collapse_range(struct thp_req *req);
 int thp_collapse_list(struct thp_req *req, struct thp_req *reqs, int nr);
 const char *thp_collapse_engine_name(void);

@@ -113,7 +113,8 @@ static void thp_hook_unregister(struct thp_hook *h)
  * symbol it needs is missing), is -ENOENT without a try. Other
  * failures are logged (without @all_or_none) or returned.
  *
- * Context: module init; sleeps.
+ * Context: module init, or the owner's parameter write (the owner
+ * serializes its own group); sleeps.
  * Return: 0, or the first error with @all_or_none (nothing left installed).
  */
 int thp_hooks_install(enum thp_hook_group group, const struct thp_hook_ops ops[THP_NR_HOOKS],
@@ -154,7 +155,8 @@ int thp_hooks_install(enum thp_hook_group group, const struct thp_hook_ops ops[T
  * The group's "first" rows go first, then the others in reverse table
  * order. unregister_k(ret)probe() waits for handlers still running.
  *
- * Context: module exit (or a failed install); sleeps.
+ * Context: module exit, a failed install, or the owner's parameter write;
+ * sleeps.
  */
 void thp_hooks_remove(enum thp_hook_group group)
 {

@@ -26,10 +26,12 @@ enum thp_hook_id {
  * enum thp_hook_group - who owns a hook
  * @THP_HOOKS_UPROBE: thp_uprobe.c
  * @THP_HOOKS_QUEUE: queue_hooks.c
+ * @THP_HOOKS_TAKEOVER: takeover.c
  */
 enum thp_hook_group {
 	THP_HOOKS_UPROBE,
 	THP_HOOKS_QUEUE,
+	THP_HOOKS_TAKEOVER,
 };
 
 /**

@@ -6,6 +6,7 @@
  *
  * type:    KPROBE or KRETPROBE
  * group:   UPROBE: thp_uprobe.c's, installed all or none (uprobe_hooks=);
+ *          TAKEOVER: takeover.c's, installed and removed by takeover=;
  *          QUEUE: queue_hooks.c's, each on its own (queue_hooks=), the
  *          ones debugfs "hooks" lists. UPROBE rows go in before QUEUE rows
  *          and come out after them (main.c), so the QUEUE collapse hook can
@@ -33,3 +34,5 @@ THP_HOOK(KHUGEPAGED_ADD,  khugepaged_add_pte_mapped_thp, KPROBE,    QUEUE,
 	 THP_HAVE_KHUGEPAGED_ADD_PTE_MAPPED_THP, FEAT_HOOK_KHUGEPAGED, 0)
 THP_HOOK(COLLAPSE_FAILED, THP_COLLAPSE_PTE_MAPPED_FN,    KRETPROBE, QUEUE,  1,
 	 THP_NO_FEATURE, 0)
+THP_HOOK(TAKEOVER,        collapse_huge_page,            KPROBE,    TAKEOVER, 1,
+	 FEAT_TAKEOVER, 0)

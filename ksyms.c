@@ -140,6 +140,7 @@ static const char * const thp_feature_name[THP_NR_FEATURES] = {
 	[FEAT_HOOK_UPROBE] = "hook-uprobe",
 	[FEAT_ANON] = "anon-inplace",
 	[FEAT_AUTOSCAN] = "autoscan",
+	[FEAT_TAKEOVER] = "takeover",
 };
 
 /* Set once at init, read-only afterwards. */

@@ -40,6 +40,7 @@ static inline u32 thp_endbr64_insn(void)
  * @FEAT_HOOK_UPROBE: the uprobe write-path hook
  * @FEAT_ANON: in-place collapse of anonymous THPs (native engine)
  * @FEAT_AUTOSCAN: the background scan (reads the kernel's THP settings)
+ * @FEAT_TAKEOVER: khugepaged's and MADV_COLLAPSE's anonymous collapses done in place
  * @THP_NR_FEATURES: number of features
  */
 enum thp_feature {
@@ -51,6 +52,7 @@ enum thp_feature {
 	FEAT_HOOK_UPROBE,
 	FEAT_ANON,
 	FEAT_AUTOSCAN,
+	FEAT_TAKEOVER,
 	THP_NR_FEATURES,
 };
 

@@ -65,6 +65,8 @@ THP_KSYM(huge_anon_orders_madvise,		KS_SOFT, FEAT_AUTOSCAN)
 THP_KSYM(huge_anon_orders_inherit,		KS_SOFT, FEAT_AUTOSCAN)
 #endif
 /* Hooks: kprobe targets only, never called. */
+/* TAKEOVER: khugepaged's anonymous collapse, redirected (takeover.c) */
+THP_KSYM(collapse_huge_page,			0, FEAT_TAKEOVER)
 #ifdef THP_HAVE_PAGE_REMOVE_RMAP
 THP_KSYM(khugepaged_add_pte_mapped_thp,		0, FEAT_HOOK_KHUGEPAGED)
 #endif

@@ -8,7 +8,8 @@
  * files go first (debugfs removal waits for operations in flight), so no
  * request can reach a mechanism that is being torn down. Autoscan stops
  * before the retry worker (it queues for it); the worker stops before the
- * kprobes are removed: it calls into probed functions.
+ * kprobes are removed: it calls into probed functions. Takeover goes first
+ * of the mechanisms: redirected kernel calls run the collapse engine.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +23,7 @@
 #include "khugepaged_retry.h"
 #include "ksyms.h"
 #include "queue_hooks.h"
+#include "takeover.h"
 #include "thp_uprobe.h"
 
 static int __init thp_retry_module_init(void)
@@ -43,9 +45,12 @@ static int __init thp_retry_module_init(void)
 	ret = thp_queue_hooks_init();
 	if (ret)
 		goto out_uprobe;
-	ret = thp_debugfs_init();
+	ret = thp_takeover_init();
 	if (ret)
 		goto out_hooks;
+	ret = thp_debugfs_init();
+	if (ret)
+		goto out_takeover;
 	ret = thp_chardev_init();
 	if (ret)
 		goto out_debugfs;
@@ -54,6 +59,8 @@ static int __init thp_retry_module_init(void)
 
 out_debugfs:
 	thp_debugfs_exit();
+out_takeover:
+	thp_takeover_exit();
 out_hooks:
 	thp_queue_hooks_exit();
 out_uprobe:
@@ -69,6 +76,7 @@ static void __exit thp_retry_module_exit(void)
 {
 	thp_chardev_exit();
 	thp_debugfs_exit();
+	thp_takeover_exit();
 	thp_autoscan_exit();
 	thp_retry_stop_worker();
 	thp_queue_hooks_exit();

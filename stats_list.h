@@ -59,3 +59,17 @@ THP_STAT(AUTOSCAN_PROCESSES,		"autoscan_processes")
 THP_STAT(AUTOSCAN_FOUND,		"autoscan_found")
 THP_STAT(AUTOSCAN_CONTENDED,		"autoscan_contended")
 THP_STAT(SOURCE_AUTOSCAN,		"source_autoscan")
+
+/* takeover (takeover.c) */
+THP_STAT(TAKEOVER_CALLS,		"takeover_calls")
+THP_STAT(TAKEOVER_TAKEN,		"takeover_taken")
+THP_STAT(TAKEOVER_RACED,		"takeover_raced")
+/* one per enum thp_takeover_why after THP_TAKE, in its order */
+THP_STAT(TAKEOVER_PASSED_ORDER,		"takeover_passed_order")
+THP_STAT(TAKEOVER_PASSED_VMA,		"takeover_passed_vma")
+THP_STAT(TAKEOVER_PASSED_TABLE,		"takeover_passed_table")
+THP_STAT(TAKEOVER_PASSED_PTES,		"takeover_passed_ptes")
+THP_STAT(TAKEOVER_PASSED_FOLIO,		"takeover_passed_folio")
+THP_STAT(TAKEOVER_PASSED_SHARED,	"takeover_passed_shared")
+THP_STAT(TAKEOVER_PASSED_REFS,		"takeover_passed_refs")
+THP_STAT(TAKEOVER_INFLIGHT,		"takeover_inflight")

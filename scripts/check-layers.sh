@@ -12,7 +12,7 @@ layer() {
 	case "${1%.*}" in
 	main | debugfs | chardev | control | testing) echo 5 ;;
 	collapse | collapse_file | collapse_anon | collapse_kernel | foll_split_pmd | \
-	khugepaged_retry | range | scan | autoscan | thp_uprobe | queue_hooks | explain) echo 4 ;;
+	khugepaged_retry | range | scan | autoscan | takeover | thp_uprobe | queue_hooks | explain) echo 4 ;;
 	hooks | hooks_list) echo 3 ;;
 	request | pgtable | results | results_list | stats | stats_list | \
 	thp_trace | trace) echo 2 ;;

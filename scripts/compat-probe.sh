@@ -166,6 +166,15 @@ either UPROBE_WRITE linux/uprobes.h 'int uprobe_write\(struct arch_uprobe \*aupr
 # is the one __string() named).
 either ASSIGN_STR_1 trace/stages/stage6_event_callback.h '#define __assign_str\(dst\)' \
 	trace/stages/stage6_event_callback.h '#define __assign_str\(dst, src\)'
+# 7.x: khugepaged's collapse_huge_page() takes the mTHP order and is entered
+# with the mmap lock released (mthp_collapse()); 6.x: no order, entered with
+# the mmap read lock held. Both came with the same series; the tracepoint
+# that function ends with shows which (takeover.c).
+either COLLAPSE_HUGE_PAGE_ORDER trace/events/huge_memory.h \
+	'TRACE_EVENT\(mm_collapse_huge_page, TP_PROTO\(struct mm_struct \*mm, int isolated, int status, unsigned int order\)' \
+	trace/events/huge_memory.h 'TRACE_EVENT\(mm_collapse_huge_page, TP_PROTO\(struct mm_struct \*mm, int isolated, int status\)'
 scan_index SCAN_SUCCEED
 scan_index SCAN_PMD_MAPPED
+scan_index SCAN_PAGE_LRU
+scan_index SCAN_ANY_PROCESS
 echo "#endif"

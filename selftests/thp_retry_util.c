@@ -620,6 +620,21 @@ long long thp_stat(const char *name)
 	return -1;
 }
 
+/* A /proc/vmstat counter (thp_collapse_alloc: khugepaged's copies), or -1. */
+long long thp_vmstat(const char *name)
+{
+	static char buf[16384];
+	size_t n = strlen(name);
+	char *l;
+
+	if (thp_read_file("/proc/vmstat", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ')
+			return strtoll(l + n + 1, NULL, 10);
+	return -1;
+}
+
 /* SIGKILL *@pid if set, reap it if it is our child; clears it. */
 void thp_kill_reap(pid_t *pid)
 {

@@ -97,6 +97,7 @@ int thp_explain_would(pid_t pid, const void *addr, char *would, size_t size);
 int thp_set_engine(const char *engine);
 bool thp_kernel_engine_disabled(void);
 long long thp_stat(const char *name);
+long long thp_vmstat(const char *name);
 void thp_kill_reap(pid_t *pid);
 uint64_t thp_now_ns(void);
 

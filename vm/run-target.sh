@@ -152,7 +152,8 @@ boot() {
 # stop_machine() and is not affected. On x86_64 the programs that do it on
 # purpose, in loops, get a boot of their own with single-threaded TCG, where
 # only one vCPU runs at a time; everything else keeps real parallelism:
-#   check: thp_retry_reload (30-100 module reloads), thp_retry_trace and
+#   check: thp_retry_reload (30-100 module reloads), thp_retry_takeover
+#          (puts its kprobe in and out in a loop), thp_retry_trace and
 #          thp_retry_uprobe (they turn tracepoints on and off)
 #   bench: trace_cost (reloads the module between its runs)
 # single_boots LIST TAG: the LIST items THP_ONLY asks for (all by default)
@@ -180,7 +181,7 @@ single_boots() {
 }
 
 if [ "$arch" = x86_64 ] && [ "$mode" = check ]; then
-	single_boots thp_retry_reload,thp_retry_trace,thp_retry_uprobe reload
+	single_boots thp_retry_reload,thp_retry_trace,thp_retry_uprobe,thp_retry_takeover reload
 elif [ "$arch" = x86_64 ] && [ "$mode" = bench ]; then
 	single_boots trace_cost trace-cost
 else
