@@ -87,6 +87,7 @@ static int thp_hook_register(struct thp_hook *h, const struct thp_hook_ops *ops)
 	memset(&h->kp, 0, sizeof(h->kp));
 	h->kp.symbol_name = h->symbol;
 	h->kp.pre_handler = ops->pre;
+	h->kp.post_handler = ops->post;
 	return register_kprobe(&h->kp);
 }
 

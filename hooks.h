@@ -37,6 +37,7 @@ enum thp_hook_group {
 /**
  * struct thp_hook_ops - an owner's handlers for one hook
  * @pre: a kprobe's pre_handler
+ * @post: a kprobe's post_handler (NULL: none)
  * @entry: a kretprobe's entry_handler
  * @ret: a kretprobe's handler
  * @data_size: a kretprobe's per-instance data
@@ -44,6 +45,7 @@ enum thp_hook_group {
  */
 struct thp_hook_ops {
 	kprobe_pre_handler_t pre;
+	kprobe_post_handler_t post;
 	kretprobe_handler_t entry;
 	kretprobe_handler_t ret;
 	size_t data_size;

@@ -24,15 +24,25 @@
  *
  * The decision is made in the kprobe's handler, because once redirected we
  * cannot run the kernel's function any more (it is static, and on IBT
- * kernels not callable through a pointer). The handler walks the page
- * tables as GUP-fast does (IRQs off: no table is freed under it; the VMA
- * by vma_lookup(), under the caller's mmap lock on 6.x, under RCU on 7.x
- * where VMAs are freed by RCU) and takes a speculative reference on the
- * folio, so it cannot be split while we look. It redirects only when the
- * range is one exclusive PMD-size anonymous folio mapped in order by all
- * its PTEs: what the engine accepts. Anything else, or a range the
- * engine's checks would refuse for a reason the handler cannot see, runs
- * the kernel's code (counted by reason: takeover_passed_*).
+ * kernels not callable through a pointer). The handler redirects only when
+ * the range is one exclusive PMD-size anonymous folio mapped in order by
+ * all its PTEs, passing the engine's own checks of the VMA, the folio and
+ * the PTEs as far as they can be made without locks. Anything else runs
+ * the kernel's code (counted by reason: takeover_passed_*). What keeps the
+ * handler's reads safe:
+ *   - the mm: a reference (mmget_not_zero(); khugepaged holds only
+ *     mm_count, and on 7.x without the mmap lock an exit_mmap() could
+ *     free the maple tree's nodes at once);
+ *   - the VMA: vma_lookup() under RCU; on 6.x the caller holds the mmap
+ *     read lock, so no VMA goes away; on 7.x VMAs are freed by RCU;
+ *   - the page tables: on 6.x the caller's mmap read lock (an anonymous
+ *     VMA's tables are freed only under the write lock; native x86 6.x
+ *     frees them after a flush IPI to the mm's CPUs only, so IRQs off
+ *     alone would not do); on 7.x IRQs off, as GUP-fast: every table
+ *     free waits for RCU or an IPI to all CPUs (MMU_GATHER_RCU_TABLE_FREE,
+ *     PT_RECLAIM depends on it);
+ *   - the folio: a speculative reference, as GUP-fast takes, so that it
+ *     cannot be split while the handler looks.
  *
  * The handler's answer is not a lock: the engine checks everything again
  * under its locks. When it refuses after all (a fault, a fork or a split
@@ -61,6 +71,7 @@
 #include <linux/page_ref.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
+#include <linux/rwsem.h>
 #include <linux/sched/mm.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/wait_bit.h>
@@ -80,11 +91,15 @@
 enum thp_takeover_why {
 	THP_TAKE = -1,
 	THP_PASS_ORDER,		/* 7.x: an mTHP order, or not PMD-aligned */
-	THP_PASS_VMA,		/* not a private anonymous VMA the engine takes */
+	THP_PASS_VMA,		/* not a private anonymous VMA the engine takes, or exiting */
 	THP_PASS_TABLE,		/* no PTE table under the pmd */
 	THP_PASS_PTES,		/* a PTE does not map subpage i of one folio */
-	THP_PASS_FOLIO,		/* not a PMD-size anonymous folio, or swap cache, KSM */
-	THP_PASS_SHARED,	/* mapped elsewhere too (fork), or by a PMD */
+	THP_PASS_FOLIO,		/* not a PMD-size anonymous folio of this VMA's, or swap
+				 * cache, KSM, queued for a split
+				 */
+	THP_PASS_SHARED,	/* mapped elsewhere too (fork), or by a PMD, or not
+				 * anon-exclusive throughout
+				 */
 	THP_PASS_REFS,		/* pinned, or references beyond its mappings */
 };
 
@@ -98,21 +113,39 @@ static atomic_long_t *thp_takeover_inflight(void)
 	return &thp_stats[THP_STAT_TAKEOVER_INFLIGHT];
 }
 
-/* The VMA, as the engine's checks see it (thp_req_check_vma(), collapse_anon.c). */
-static bool thp_takeover_vma_ok(struct mm_struct *mm, unsigned long haddr)
+/*
+ * The VMA, as the engine's checks see it (thp_req_check_vma(),
+ * collapse_anon.c), or NULL. Context: RCU read lock held.
+ */
+static struct vm_area_struct *thp_takeover_vma(struct mm_struct *mm, unsigned long haddr)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, haddr);
 	unsigned long flags;
 
 	if (!vma || READ_ONCE(vma->vm_mm) != mm)
-		return false;
+		return NULL;
 	flags = READ_ONCE(vma->vm_flags);
-	return READ_ONCE(vma->vm_start) <= haddr &&
-	       READ_ONCE(vma->vm_end) >= haddr + HPAGE_PMD_SIZE &&
-	       vma_is_anonymous(vma) && READ_ONCE(vma->anon_vma) &&
-	       !(flags & (VM_LOCKED | VM_NOHUGEPAGE | VM_PFNMAP | VM_MIXEDMAP | VM_IO |
-			  VM_HUGETLB | VM_SHARED)) &&
-	       !userfaultfd_armed(vma) && !thp_mm_thp_disabled(mm);
+	if (READ_ONCE(vma->vm_start) <= haddr &&
+	    READ_ONCE(vma->vm_end) >= haddr + HPAGE_PMD_SIZE &&
+	    vma_is_anonymous(vma) && READ_ONCE(vma->anon_vma) &&
+	    !(flags & (VM_LOCKED | VM_NOHUGEPAGE | VM_PFNMAP | VM_MIXEDMAP | VM_IO |
+		       VM_HUGETLB | VM_SHARED)) &&
+	    !userfaultfd_armed(vma) && !thp_mm_thp_disabled(mm))
+		return vma;
+	return NULL;
+}
+
+/* The folio belongs at this place of this VMA (collapse_anon.c's check). */
+static bool thp_takeover_folio_here(struct folio *folio, struct vm_area_struct *vma,
+				    unsigned long haddr)
+{
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	struct anon_vma *av = (struct anon_vma *)(mapping - THP_MAPPING_ANON);
+	struct anon_vma *vav = READ_ONCE(vma->anon_vma);
+
+	return (mapping & THP_MAPPING_FLAGS) == THP_MAPPING_ANON && vav &&
+	       folio->index == linear_page_index(vma, haddr) &&
+	       READ_ONCE(av->root) == READ_ONCE(vav->root);
 }
 
 /* The PTE table of the range, as GUP-fast finds it. Context: IRQs off. */
@@ -142,11 +175,16 @@ static pte_t *thp_takeover_table(struct mm_struct *mm, unsigned long haddr)
 	return (pte_t *)pmd_page_vaddr(pmd) + pte_index(haddr);
 }
 
-/* Does the folio mapped at @pte look like one the engine collapses? */
-static enum thp_takeover_why thp_takeover_folio(pte_t *pte)
+/*
+ * Does the folio mapped at @pte look like one the engine collapses?
+ * Context: RCU read lock held, IRQs off.
+ */
+static enum thp_takeover_why thp_takeover_folio(pte_t *pte, struct vm_area_struct *vma,
+						unsigned long haddr)
 {
 	pte_t pte0 = thp_ptep_get_raw(pte);
 	enum thp_takeover_why why = THP_TAKE;
+	bool excl, any_write = false;
 	unsigned long pfn;
 	struct folio *folio;
 	struct page *page;
@@ -162,7 +200,8 @@ static enum thp_takeover_why thp_takeover_folio(pte_t *pte)
 		return THP_PASS_PTES;
 	if (page_folio(page) != folio || !folio_test_large(folio) ||
 	    folio_order(folio) != HPAGE_PMD_ORDER || !folio_test_anon(folio) ||
-	    folio_test_ksm(folio) || folio_test_swapcache(folio)) {
+	    folio_test_ksm(folio) || folio_test_swapcache(folio) ||
+	    thp_folio_partially_mapped(folio) || !thp_takeover_folio_here(folio, vma, haddr)) {
 		why = THP_PASS_FOLIO;
 		goto put;
 	}
@@ -174,13 +213,22 @@ static enum thp_takeover_why thp_takeover_folio(pte_t *pte)
 			why = THP_PASS_PTES;
 			goto put;
 		}
+		any_write |= pte_write(ptent);
 	}
 	if (folio_entire_mapcount(folio)) {
 		why = THP_PASS_SHARED;
 		goto put;
 	}
+	/* each subpage mapped once; all anon-exclusive, or none and no PTE writable */
+	excl = PageAnonExclusive(&folio->page);
+	if (any_write && !excl) {
+		why = THP_PASS_SHARED;
+		goto put;
+	}
 	for (i = 0; i < HPAGE_PMD_NR; i++) {
-		if (atomic_read(&folio_page(folio, i)->_mapcount) != 0) {
+		struct page *sub = folio_page(folio, i);
+
+		if (atomic_read(&sub->_mapcount) != 0 || PageAnonExclusive(sub) != excl) {
 			why = THP_PASS_SHARED;
 			goto put;
 		}
@@ -193,24 +241,27 @@ put:
 	return why;
 }
 
-/* The handler's decision. Context: kprobe handler. */
+/* The handler's decision (see the top of the file). Context: kprobe handler. */
 static enum thp_takeover_why thp_takeover_check(struct mm_struct *mm, unsigned long haddr)
 {
-	enum thp_takeover_why why;
+	enum thp_takeover_why why = THP_PASS_VMA;
+	struct vm_area_struct *vma;
 	unsigned long flags;
 	pte_t *pte;
 
-	/* 7.x: no mmap lock is held, VMAs are freed by RCU */
-	rcu_read_lock();
-	if (!thp_takeover_vma_ok(mm, haddr)) {
-		rcu_read_unlock();
+	if (!mmget_not_zero(mm))
 		return THP_PASS_VMA;
+	rcu_read_lock();
+	vma = thp_takeover_vma(mm, haddr);
+	if (vma) {
+		local_irq_save(flags);
+		pte = thp_takeover_table(mm, haddr);
+		why = pte ? thp_takeover_folio(pte, vma, haddr) : THP_PASS_TABLE;
+		local_irq_restore(flags);
 	}
 	rcu_read_unlock();
-	local_irq_save(flags);
-	pte = thp_takeover_table(mm, haddr);
-	why = pte ? thp_takeover_folio(pte) : THP_PASS_TABLE;
-	local_irq_restore(flags);
+	/* the last reference is dropped by a worker, never here */
+	mmput_async(mm);
 	return why;
 }
 
@@ -275,21 +326,34 @@ static int thp_takeover_collapse(struct mm_struct *mm, unsigned long address,
 }
 #endif
 
+/* Is this the call we stand in for, on a range we take? */
+static enum thp_takeover_why thp_takeover_call(struct pt_regs *regs, struct mm_struct *mm,
+					       unsigned long addr)
+{
+#ifdef THP_HAVE_COLLAPSE_HUGE_PAGE_ORDER
+	if (regs_get_kernel_argument(regs, 5) != HPAGE_PMD_ORDER)
+		return THP_PASS_ORDER;	/* an mTHP collapse is the kernel's */
+#else
+	/*
+	 * 6.x: the caller holds the mmap read lock, which the replacement
+	 * drops. A kernel whose function is entered unlocked but whose
+	 * tracepoint does not show it (compat-probe.sh) is not guessed at.
+	 */
+	if (WARN_ON_ONCE(!rwsem_is_locked(&mm->mmap_lock)))
+		return THP_PASS_VMA;
+#endif
+	if (addr & ~HPAGE_PMD_MASK)
+		return THP_PASS_ORDER;
+	return thp_takeover_check(mm, addr);
+}
+
 static int thp_takeover_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
-	unsigned long addr = regs_get_kernel_argument(regs, 1);
 	enum thp_takeover_why why;
 
 	thp_stat_inc(THP_STAT_TAKEOVER_CALLS);
-#ifdef THP_HAVE_COLLAPSE_HUGE_PAGE_ORDER
-	if (regs_get_kernel_argument(regs, 5) != HPAGE_PMD_ORDER)
-		addr |= 1;	/* an mTHP collapse is the kernel's */
-#endif
-	if (addr & ~HPAGE_PMD_MASK)
-		why = THP_PASS_ORDER;
-	else
-		why = thp_takeover_check(mm, addr);
+	why = thp_takeover_call(regs, mm, regs_get_kernel_argument(regs, 1));
 	if (why != THP_TAKE) {
 		thp_stat_inc((enum thp_stat)(THP_STAT_TAKEOVER_PASSED_ORDER + why));
 		return 0;
@@ -300,8 +364,19 @@ static int thp_takeover_pre(struct kprobe *p, struct pt_regs *regs)
 	return 1;
 }
 
+/*
+ * Does nothing, and is there for what it makes the kprobe: x86 installs a
+ * kprobe with a post_handler through ftrace with FTRACE_OPS_FL_IPMODIFY
+ * (registered as changing the IP, so it conflicts with a livepatch of the
+ * same function instead of silently losing to it), and never optimizes it
+ * into a jump, which would not honour a changed IP.
+ */
+static void thp_takeover_post(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
+{
+}
+
 static const struct thp_hook_ops thp_takeover_ops[THP_NR_HOOKS] = {
-	[THP_HOOK_TAKEOVER] = { .pre = thp_takeover_pre },
+	[THP_HOOK_TAKEOVER] = { .pre = thp_takeover_pre, .post = thp_takeover_post },
 };
 
 /* Install or remove the kprobe as @on says. Context: thp_takeover_lock held. */
@@ -326,6 +401,15 @@ static int thp_takeover_apply(bool on)
 	return 0;
 }
 
+/* Both the kprobe target and the engine it hands the ranges to. */
+static bool thp_takeover_possible(void)
+{
+	if (thp_feature_enabled(FEAT_TAKEOVER) && thp_feature_enabled(FEAT_ANON))
+		return true;
+	pr_warn("takeover: needs the takeover and anon-inplace features, see features\n");
+	return false;
+}
+
 static int thp_takeover_set(const char *val, const struct kernel_param *kp)
 {
 	bool on;
@@ -336,12 +420,10 @@ static int thp_takeover_set(const char *val, const struct kernel_param *kp)
 	mutex_lock(&thp_takeover_lock);
 	/* at insmod the symbols are not looked up yet: thp_takeover_init() applies it */
 	if (thp_takeover_ready) {
-		if (on && !thp_feature_enabled(FEAT_TAKEOVER)) {
-			pr_warn("takeover: collapse_huge_page not found, see features\n");
+		if (on && !thp_takeover_possible())
 			ret = -EOPNOTSUPP;
-		} else {
+		else
 			ret = thp_takeover_apply(on);
-		}
 	}
 	if (!ret)
 		takeover = on;
@@ -370,12 +452,10 @@ int thp_takeover_init(void)
 	mutex_lock(&thp_takeover_lock);
 	thp_takeover_ready = true;
 	if (takeover) {
-		if (!thp_feature_enabled(FEAT_TAKEOVER)) {
-			pr_warn("takeover: collapse_huge_page not found, see features\n");
+		if (!thp_takeover_possible())
 			ret = -EOPNOTSUPP;
-		} else {
+		else
 			ret = thp_takeover_apply(true);
-		}
 	}
 	if (ret)
 		thp_takeover_ready = false;

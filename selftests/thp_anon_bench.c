@@ -13,12 +13,8 @@
  * each left PMD-mapped and at their old PFN.
  *
  * Section 2, fragmented memory: M more ranges are made pte-mapped, then
- * guest memory is fragmented so that no free PMD-sized block is left: two
- * regions are faulted in page by page, alternately (neighbouring physical
- * pages go to different regions), one is mlocked with
- * vm.compact_unevictable_allowed=0 so compaction cannot move it, the other
- * is unmapped; then every PMD-sized block still free is taken by an mlocked
- * THP. The success rate of both methods follows.
+ * guest memory is fragmented so that no free PMD-sized block is left
+ * (thp_frag.c). The success rate of both methods follows.
  *
  * Usage (guest, as root, thp_retry loaded): thp_anon_bench [N] [M]
  * N and M default to as many ranges as 32 MiB holds, 4 at least: 16 with
@@ -29,6 +25,7 @@
 
 #include "thp_retry_util.h"
 #include "thp_bench.h"
+#include "thp_frag.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
@@ -36,15 +33,13 @@
 
 #define MAX_RANGES	256
 #define DEFAULT_BYTES	(32 * THP_MIB)	/* N and M by default */
-#define COMPACT_UNEVICTABLE	"/proc/sys/vm/compact_unevictable_allowed"
-
-static char khd_sleep[32], unevictable[16];
+static char khd_sleep[32];
+static struct thp_frag frag;
 
 static void cleanup(void)
 {
 	thp_khugepaged_resume(khd_sleep);
-	if (unevictable[0])
-		thp_write_file(COMPACT_UNEVICTABLE, unevictable);
+	thp_frag_stop(&frag);
 }
 
 static int die(const char *what, int err)
@@ -150,119 +145,14 @@ static void report(const char *what, struct run *nat, struct run *madv)
 		       madv->last_err);
 }
 
-/* Free memory in bytes, from /proc/meminfo. */
-static long long mem_free(void)
-{
-	char buf[4096], *l;
-
-	if (thp_read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
-		return -1;
-	l = strstr(buf, "MemFree:");
-	return l ? atoll(l + 8) * 1024 : -1;
-}
-
-/*
- * Free PMD-sized blocks (of order @order and above), from /proc/buddyinfo:
- * its lines have one column per order, 11 with 4 KiB pages, 12 with 16 KiB.
- */
-static long free_pmd_blocks(int order)
-{
-	char buf[8192], *l, *end;
-	long total = 0, v;
-	int k;
-
-	if (thp_read_file("/proc/buddyinfo", buf, sizeof(buf)) <= 0)
-		return -1;
-	for (l = strstr(buf, "zone"); l; l = strstr(l, "zone")) {
-		l += 4;
-		while (*l == ' ')
-			l++;
-		while (*l && *l != ' ')
-			l++;
-		for (k = 0; *l && *l != '\n'; k++, l = end) {
-			v = strtol(l, &end, 10);
-			if (end == l)
-				break;
-			if (k >= order)
-				total += v << (k - order);
-		}
-	}
-	return total;
-}
-
-/*
- * Leave no free PMD-sized block: returns the locked region (kept until the
- * end) or NULL; *len its size.
- */
-static char *fragment(size_t *len)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-	long long avail = mem_free() - 96LL * (long long)THP_MIB;
-	size_t half, i;
-	char *a, *b;
-
-	if (avail < 64LL * (long long)THP_MIB)
-		return NULL;
-	half = (avail / 2) & ~(ps - 1);
-	a = mmap(NULL, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	b = mmap(NULL, half, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED || b == MAP_FAILED)
-		return NULL;
-	madvise(a, half, MADV_NOHUGEPAGE);
-	madvise(b, half, MADV_NOHUGEPAGE);
-	for (i = 0; i < half; i += ps) {
-		a[i] = 1;
-		b[i] = 1;
-	}
-	if (mlock(a, half))
-		printf("# bench: mlock: %s (compaction may undo the fragmentation)\n",
-		       strerror(errno));
-	munmap(b, half);
-	*len = half;
-	return a;
-}
-
-#define MAX_HOGS	1024
-static char *hogs[MAX_HOGS];
-static int nhogs;
-
-/*
- * Take every free PMD-sized block that is still left (the untouched margin):
- * THPs faulted in and mlocked until the kernel hands out small pages.
- */
-static void hog_blocks(size_t pmd)
-{
-	uint64_t pm, kf;
-
-	while (nhogs < MAX_HOGS) {
-		char *h = thp_map_aligned(pmd, pmd, PROT_READ | PROT_WRITE,
-					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (h == MAP_FAILED)
-			break;
-		madvise(h, pmd, MADV_HUGEPAGE);
-		h[0] = 1;
-		if (thp_pagemap(getpid(), h, 1, &pm) || !(pm & PM_PRESENT) ||
-		    thp_kpageflags(pm & PM_PFN_MASK, 1, &kf) || !(kf & KPF_THP_BIT)) {
-			munmap(h, pmd);
-			break;
-		}
-		mlock(h, pmd);
-		hogs[nhogs++] = h;
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static uint64_t heads[2 * MAX_RANGES];
 	static struct run nat, madv, fnat, fmadv;
 	int n = argc > 1 ? atoi(argv[1]) : -1, m = argc > 2 ? atoi(argv[2]) : -1;
-	long pmd = thp_pmd_size(), ps = sysconf(_SC_PAGESIZE);
-	int def, order;
-	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	size_t flen = 0;
-	char *p, *q, *frag;
-	int got, fgot, i;
+	long pmd = thp_pmd_size();
+	char *p, *q;
+	int got, fgot, i, def;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (access(THP_DEBUGFS "/collapse", F_OK))
@@ -274,9 +164,6 @@ int main(int argc, char **argv)
 		n = def;
 	if (m < 2 || m > MAX_RANGES)
 		m = def;
-	for (order = 0; (ps << order) < pmd; order++)
-		;
-	setrlimit(RLIMIT_MEMLOCK, &rl);
 	thp_khugepaged_pause(khd_sleep, sizeof(khd_sleep));
 	if (thp_set_engine("native"))
 		return die("engine=native", EINVAL);
@@ -302,25 +189,16 @@ int main(int argc, char **argv)
 	collapse_all(p, pmd, got, heads, &nat, &madv);
 	report("free_memory", &nat, &madv);
 
-	if (thp_read_file(COMPACT_UNEVICTABLE, unevictable, sizeof(unevictable)) > 0)
-		thp_write_file(COMPACT_UNEVICTABLE, "0");
-	else
-		unevictable[0] = '\0';
-	frag = fragment(&flen);
-	hog_blocks(pmd);
+	thp_frag_start(&frag, pmd);
 	printf("# bench: anon fragmented: %zu MiB locked in small pages, %d free THPs taken, "
-	       "MemFree %lld MiB, free PMD-sized blocks %ld\n", flen / THP_MIB, nhogs,
-	       mem_free() / (long long)THP_MIB, free_pmd_blocks(order));
+	       "MemFree %lld MiB, free PMD-sized blocks %ld\n", frag.len / THP_MIB, frag.nhogs,
+	       thp_mem_free() / (long long)THP_MIB, thp_free_pmd_blocks());
 	if (fgot >= 2) {
 		collapse_all(q, pmd, fgot, heads + n, &fnat, &fmadv);
 		report("fragmented", &fnat, &fmadv);
 	} else {
 		printf("# bench: anon fragmented: only %d ranges\n", fgot);
 	}
-	if (frag)
-		munmap(frag, flen);
-	for (i = 0; i < nhogs; i++)
-		munmap(hogs[i], pmd);
 	munmap(p, 2 * (n + m) * pmd);
 	cleanup();
 	return 0;

@@ -260,6 +260,7 @@ static void *collapse_loop(void *a)
 TEST_F(to, toggled_while_collapsing)
 {
 	struct loop_arg la = { .self = self };
+	long long taken = thp_stat("takeover_taken");
 	pthread_t t;
 	int i;
 
@@ -273,6 +274,7 @@ TEST_F(to, toggled_while_collapsing)
 	ksft_print_msg("%d collapses, takeover_taken %lld, raced %lld\n", la.rounds,
 		       thp_stat("takeover_taken"), thp_stat("takeover_raced"));
 	ASSERT_LT(0, la.rounds);
+	ASSERT_LT(taken, thp_stat("takeover_taken")) TH_LOG("nothing was taken over");
 	ASSERT_EQ(0, la.bad_errno) TH_LOG("MADV_COLLAPSE: %s", strerror(la.bad_errno));
 	ASSERT_EQ(0, la.bad_data);
 	ASSERT_EQ(0, thp_stat("takeover_inflight"));
