@@ -7,7 +7,8 @@
  * small-page tmpfs file, a memfd, a PROT_NONE hole, and any address of its
  * other VMAs (text, data, heap, stack, vdso, vvar), read from its maps.
  *
- * Success: no write returns more than it was given, the module still
+ * autoscan=1 and takeover=1 throughout. Success: no write returns more
+ * than it was given, the module still
  * answers a valid request afterwards, and the victim's memory is exactly
  * what it wrote (checksums per region; the runner fails the run on any
  * splat in the kernel log). THP_FUZZ_WRITES sets the total (default
@@ -263,7 +264,7 @@ TEST_F_TIMEOUT(fuzz, every_writable_interface, 900)
 {
 	struct thp_huge_range huge, small;
 	int cmd[2], rep[2], fd, i;
-	char khd[32], path[96], res[256], c;
+	char khd[32], path[96], res[256], c, as_saved[8], to_saved[8];
 	uint64_t before[NR_REGIONS];
 	struct writer w[NR_WRITERS];
 	long total = getenv("THP_FUZZ_WRITES") ? atol(getenv("THP_FUZZ_WRITES")) : 100000;
@@ -275,6 +276,11 @@ TEST_F_TIMEOUT(fuzz, every_writable_interface, 900)
 	page_size = sysconf(_SC_PAGESIZE);
 	writes_per_writer = total / NR_WRITERS;
 	thp_khugepaged_pause(khd, sizeof(khd));
+	/* with autoscan and takeover on (each where the kernel has what it needs) */
+	ASSERT_EQ(0, thp_param_get("autoscan", as_saved, sizeof(as_saved)));
+	ASSERT_EQ(0, thp_param_get("takeover", to_saved, sizeof(to_saved)));
+	thp_param_set("autoscan", "1");
+	thp_param_set("takeover", "1");
 	memset(&huge, 0, sizeof(huge));
 	memset(&small, 0, sizeof(small));
 	ASSERT_EQ(0, thp_huge_range_setup(&huge));
@@ -369,6 +375,8 @@ TEST_F_TIMEOUT(fuzz, every_writable_interface, 900)
 		TH_LOG("victim status %#x (20+N: region N changed)", status);
 	thp_huge_range_teardown(&huge);
 	thp_umount(small.dir);
+	thp_param_set("takeover", to_saved);
+	thp_param_set("autoscan", as_saved);
 	thp_khugepaged_resume(khd);
 }
 

@@ -11,10 +11,14 @@
  * pages all along. Its operations, at random: write a page (new
  * generation), check a page, mprotect a sub-range read-only and back,
  * MADV_DONTNEED a page (anonymous: it reads zero after), munmap + mmap a
- * range anew, mremap a range away and back, fork a child that checks
+ * range anew, mremap a range away and back, MADV_COLLAPSE a range (with
+ * takeover=1: the module's in-place collapse for anonymous ranges), fork a
+ * child that checks
  * pages, writes its own copy and exits, and, every few seconds, exit
  * altogether (a new victim takes over with fresh ranges).
  *
+ * khugepaged runs every 20 ms with takeover=1 (where the kernel has
+ * collapse_huge_page()), and autoscan=1 (where it has what that reads).
  * Three attacker threads read the victim's pid and addresses from shared
  * memory and write split and collapse (both engines, switched now and then),
  * queue and scan requests. Their errnos must be among the documented ones.
@@ -30,6 +34,10 @@
 
 #include "kselftest_harness.h"
 #include "thp_retry_util.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
 
 #define NR_ANON		3
 #define NR_FILE		2
@@ -194,7 +202,7 @@ static void victim(int files[NR_FILE], uint32_t *file_gen[NR_FILE], unsigned int
 			atomic_store(&sh->addr[r], 0);
 			munmap(rg[r].p, pmd);
 			map_range(&rg[r], r, rg[r].p);
-		} else if (op < 95) {			/* mremap away and back */
+		} else if (op < 94) {			/* mremap away and back */
 			char *old = rg[r].p;
 
 			atomic_store(&sh->addr[r], 0);
@@ -209,6 +217,8 @@ static void victim(int files[NR_FILE], uint32_t *file_gen[NR_FILE], unsigned int
 					     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 			}
 			atomic_store(&sh->addr[r], (unsigned long)old);
+		} else if (op < 95) {			/* MADV_COLLAPSE (takeover) */
+			madvise(rg[r].p, pmd, MADV_COLLAPSE);
 		} else if (op < 98) {			/* fork: the child checks and writes */
 			pid_t kid = fork();
 
@@ -298,11 +308,11 @@ TEST_F_TIMEOUT(stress, race, 600)
 	const char *env = getenv("THP_STRESS_SECONDS");
 	unsigned int secs = env ? atoi(env) : 60, victims = 0;
 	uint32_t *file_gen[NR_FILE];
-	char opts[64], path[128], khd[32], as_sleep[32];
+	char opts[64], path[128], khd[32], as_sleep[32], to_saved[8];
 	int files[NR_FILE], i, r, st;
-	long long as_found;
+	long long as_found, taken;
 	uint64_t end;
-	bool as_on;
+	bool as_on, to_on;
 	pthread_t t[3];
 
 	pmd = thp_pmd_size();
@@ -338,6 +348,12 @@ TEST_F_TIMEOUT(stress, race, 600)
 	ASSERT_EQ(0, thp_param_set("autoscan_sleep_ms", "20"));
 	as_on = !thp_param_set("autoscan", "1");
 	as_found = thp_stat("autoscan_found");
+	/* takeover: khugepaged's and MADV_COLLAPSE's anonymous collapses in place */
+	ASSERT_EQ(0, thp_param_get("takeover", to_saved, sizeof(to_saved)));
+	to_on = !thp_param_set("takeover", "1");
+	taken = thp_stat("takeover_taken");
+	if (to_on)
+		thp_write_file(THP_KHD_SLEEP, "20");
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, attacker, (void *)(uintptr_t)i));
 	end = thp_now_ns() + secs * 1000000000ULL;
@@ -357,6 +373,10 @@ TEST_F_TIMEOUT(stress, race, 600)
 		pthread_join(t[i], NULL);
 	thp_param_set("autoscan", "0");
 	thp_param_set("autoscan_sleep_ms", as_sleep);
+	thp_param_set("takeover", to_saved);
+	if (to_on)
+		ksft_print_msg("takeover on: %lld ranges taken, %lld raced\n",
+			       thp_stat("takeover_taken") - taken, thp_stat("takeover_raced"));
 	if (as_on)
 		ksft_print_msg("autoscan on: %lld pte-mapped THPs found\n",
 			       thp_stat("autoscan_found") - as_found);
