@@ -12,7 +12,12 @@
  *    fourth, so that all four uprobe hooks (uprobe_write_opcode,
  *    collapse_pte_mapped_thp, uprobe_munmap, uprobe_clear_state) fire
  *    while they are installed and removed. After each load the test waits
- *    for one probe round to end before it unloads again.
+ *    for one probe round to end before it unloads again;
+ *  - takeover (where the module has it): the module is loaded with
+ *    takeover=1, and a process makes an anonymous THP pte-mapped and asks
+ *    MADV_COLLAPSE of it in a loop, checking its bytes each time, while
+ *    khugepaged scans every 20 ms: unload meets calls of
+ *    collapse_huge_page() redirected into the module.
  *
  * Each cycle must succeed; the data of both must survive (the code reads
  * as the file once its probe is gone); the runner fails the run on any
@@ -21,6 +26,10 @@
  */
 #include <signal.h>
 #include <sys/wait.h>
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
 
 /* The 6.12 harness's TEST_F wrapper trips -Wclobbered on its own variable. */
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -60,6 +69,35 @@ static int workload(struct thp_huge_range *r)
 		n++;
 	}
 	return thp_huge_range_intact(r) ? 0 : 1;
+}
+
+/*
+ * The takeover workload: an anonymous THP written, made pte-mapped and
+ * collapsed with MADV_COLLAPSE until SIGTERM; 0, or 2 when a byte changed.
+ */
+static int takeover_workload(size_t pmd)
+{
+	size_t ps = sysconf(_SC_PAGESIZE), i;
+	char *p = thp_map_aligned(pmd, pmd, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				  -1, 0);
+	unsigned long n;
+
+	if (p == MAP_FAILED)
+		return 1;
+	madvise(p, pmd, MADV_HUGEPAGE);
+	signal(SIGTERM, on_term);
+	for (n = 0; !stop; n++) {
+		char c = 0x20 + (n & 63);
+
+		memset(p, c, pmd);
+		mprotect(p + 3 * ps, 5 * ps, PROT_READ);
+		mprotect(p + 3 * ps, 5 * ps, PROT_READ | PROT_WRITE);
+		madvise(p, pmd, MADV_COLLAPSE);
+		for (i = 0; i < pmd; i++)
+			if (p[i] != c)
+				return 2;
+	}
+	return 0;
 }
 
 /* What the uprobe workload did, in memory shared with the test. */
@@ -133,19 +171,32 @@ FIXTURE(reload) {
 	struct up_counts *up;
 	pid_t kid;
 	pid_t upkid;
+	pid_t tokid;		/* the takeover workload, 0 if none */
 };
 
 FIXTURE_SETUP(reload)
 {
 	memset(&self->r, 0, sizeof(self->r));
+	char feats[512];
+
 	self->record_cmd[0] = self->code[0] = '\0';
-	self->upkid = 0;
+	self->upkid = self->tokid = 0;
 	thp_khugepaged_pause(self->khugepaged_sleep, sizeof(self->khugepaged_sleep));
 	ASSERT_EQ(0, thp_huge_range_setup(&self->r));
 	self->kid = fork();
 	ASSERT_LE(0, self->kid);
 	if (!self->kid)
 		_exit(workload(&self->r));
+	ASSERT_LT(0, thp_read_file(THP_DEBUGFS "/features", feats, sizeof(feats)));
+	if (strstr(feats, "takeover enabled") && strstr(feats, "anon-inplace enabled")) {
+		thp_write_file(THP_KHD_SLEEP, "20");
+		self->tokid = fork();
+		ASSERT_LE(0, self->tokid);
+		if (!self->tokid)
+			_exit(takeover_workload(self->r.pmd));
+	} else {
+		ksft_print_msg("no takeover here: no takeover workload\n");
+	}
 
 	if (thp_tracefs_find()) {
 		ksft_print_msg("no uprobe_events in tracefs: no uprobe workload\n");
@@ -189,6 +240,10 @@ FIXTURE_TEARDOWN(reload)
 		kill(self->kid, SIGKILL);
 		waitpid(self->kid, NULL, 0);
 	}
+	if (self->tokid > 0) {
+		kill(self->tokid, SIGKILL);
+		waitpid(self->tokid, NULL, 0);
+	}
 	if (self->upkid > 0) {
 		/* a killed workload may leave its probe behind */
 		snprintf(name, sizeof(name), "thprl_%d", self->upkid);
@@ -207,7 +262,7 @@ TEST_F_TIMEOUT(reload, cycles_under_load, 600)
 {
 	const char *env = getenv("thp_reload_cycles");
 	int cycles = env && atoi(env) > 0 ? atoi(env) : CYCLES;
-	long long splits = 0, restored = 0;
+	long long splits = 0, restored = 0, taken = 0;
 	int i, tries, ret, status, busy = 0;
 	unsigned long rounds;
 	uint64_t t0;
@@ -216,6 +271,7 @@ TEST_F_TIMEOUT(reload, cycles_under_load, 600)
 		/* what the uprobe hooks saw while this load was in */
 		splits += thp_stat("uprobe_split") > 0 ? thp_stat("uprobe_split") : 0;
 		restored += thp_stat("uprobe_restored") > 0 ? thp_stat("uprobe_restored") : 0;
+		taken += thp_stat("takeover_taken") > 0 ? thp_stat("takeover_taken") : 0;
 		/* an open request file holds the module: try again */
 		for (tries = 0; (ret = thp_unload()) && tries < 2000; tries++) {
 			busy++;
@@ -223,7 +279,8 @@ TEST_F_TIMEOUT(reload, cycles_under_load, 600)
 		}
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: unload: %s", i, strerror(-ret));
 		usleep(1000);
-		ASSERT_EQ(0, thp_load(NULL)) TH_LOG("cycle %d: load", i);
+		ASSERT_EQ(0, thp_load(self->tokid > 0 ? "takeover=1" : NULL))
+			TH_LOG("cycle %d: load", i);
 		usleep(5000);
 		/* stay loaded until a probe round ends with the hooks in (1 s at most) */
 		for (t0 = thp_now_ns(), rounds = self->upkid > 0 ? self->up->rounds : 0;
@@ -232,6 +289,13 @@ TEST_F_TIMEOUT(reload, cycles_under_load, 600)
 			usleep(2000);
 	}
 	ksft_print_msg("%d cycles, %d busy unload attempts\n", cycles, busy);
+	if (self->tokid > 0) {
+		status = stop_kid(&self->tokid);
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("takeover workload status %#x (2: data changed)", status);
+		ksft_print_msg("takeover: %lld ranges taken over\n", taken);
+		EXPECT_LT(0, taken);
+	}
 	status = stop_kid(&self->kid);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("workload status %#x (1: data changed)", status);
