@@ -14,6 +14,14 @@
  *    their contents;
  *  - khugepaged itself (scan_sleep_millisecs=10) collapses a pte-mapped
  *    range in place;
+ *  - ranges the engine does not take are the kernel's, untouched: a page
+ *    held by a pipe (vmsplice), a page pinned by io_uring's fixed buffers
+ *    (FOLL_PIN | FOLL_LONGTERM), a uffd-wp write-protected page, an
+ *    mlocked VMA. MADV_COLLAPSE returns the same with takeover=1 as with
+ *    takeover=0, leaves the range as PMD- or PTE-mapped and at the same or
+ *    a new PFN in both, takeover_taken does not move, no byte changes.
+ *    (Swap entries: the guest has no swap; the handler passes any
+ *    non-present PTE, takeover_passed_ptes.);
  *  - turning takeover on and off while another thread writes and collapses
  *    a range in a loop: every MADV_COLLAPSE returns 0, EAGAIN or ENOMEM, no
  *    byte changes, and no redirected call is left in flight;
@@ -24,7 +32,12 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <linux/io_uring.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "thp_retry_util.h"
@@ -224,6 +237,140 @@ TEST_F(to, khugepaged_in_place)
 				    (unsigned long long)now, (unsigned long long)head);
 	DATA(p, 6);
 	ASSERT_LT(taken, thp_stat("takeover_taken"));
+}
+
+/* What MADV_COLLAPSE made of a range the engine does not take. */
+struct outcome {
+	int err;		/* its errno, 0 */
+	bool pmd;		/* PMD-mapped after */
+	bool moved;		/* ... at another PFN */
+	long long taken;	/* takeover_taken's change */
+};
+
+enum holder { H_VMSPLICE, H_PIN, H_UFFD_WP, H_MLOCK };
+
+/* Hold the range at @p as @h says; 0, or a reason to skip. */
+static const char *hold(FIXTURE_DATA(to) *self, enum holder h, char *p, int fds[2])
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register reg = { 0 };
+	struct uffdio_writeprotect wp = { 0 };
+	struct io_uring_params up = { 0 };
+	struct iovec iov = { p + 9 * self->ps, self->ps };
+
+	fds[0] = fds[1] = -1;
+	switch (h) {
+	case H_VMSPLICE:
+		if (pipe(fds) || vmsplice(fds[1], &iov, 1, 0) != (ssize_t)self->ps)
+			return "vmsplice";
+		return NULL;
+	case H_PIN:
+		fds[0] = syscall(__NR_io_uring_setup, 1, &up);
+		if (fds[0] < 0)
+			return "io_uring_setup";
+		if (syscall(__NR_io_uring_register, fds[0], IORING_REGISTER_BUFFERS, &iov, 1))
+			return "IORING_REGISTER_BUFFERS";
+		return NULL;
+	case H_UFFD_WP:
+		fds[0] = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+		if (fds[0] < 0 || ioctl(fds[0], UFFDIO_API, &api))
+			return "userfaultfd with write-protect";
+		reg.range.start = (unsigned long)p;
+		reg.range.len = self->pmd;
+		reg.mode = UFFDIO_REGISTER_MODE_WP;
+		if (ioctl(fds[0], UFFDIO_REGISTER, &reg))
+			return "UFFDIO_REGISTER_MODE_WP";
+		wp.range.start = (unsigned long)p + 9 * self->ps;
+		wp.range.len = self->ps;
+		wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+		if (ioctl(fds[0], UFFDIO_WRITEPROTECT, &wp))
+			return "UFFDIO_WRITEPROTECT";
+		return NULL;
+	case H_MLOCK:
+		return mlock(p, self->pmd) ? "mlock" : NULL;
+	}
+	return "?";
+}
+
+/* One round: a pte-mapped THP, held, MADV_COLLAPSE with takeover @on. */
+static const char *fall_through(struct __test_metadata *_metadata, FIXTURE_DATA(to) *self,
+				enum holder h, bool on, struct outcome *o)
+{
+	long long taken = thp_stat("takeover_taken");
+	const char *skip;
+	uint64_t head, now = 0;
+	char why[160];
+	int fds[2];
+	char *p;
+
+	ASSERT_EQ(0, thp_param_set("takeover", on ? "1" : "0"));
+	p = pte_mapped_thp(_metadata, self, 8, &head);
+	if (!p)
+		return "no THP";
+	skip = hold(self, h, p, fds);
+	if (!skip) {
+		o->err = madvise(p, self->pmd, MADV_COLLAPSE) ? errno : 0;
+		o->pmd = thp_smaps_kb(self->me, p, "AnonHugePages") == self->kb;
+		o->moved = o->pmd && thp_range_is_thp(self->me, p, self->nr, &now, why,
+						      sizeof(why)) && now != head;
+		o->taken = thp_stat("takeover_taken") - taken;
+		DATA(p, 8);
+	}
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	munmap(p, self->pmd);
+	return skip;
+}
+
+static void same_as_the_kernel(struct __test_metadata *_metadata, FIXTURE_DATA(to) *self,
+			       enum holder h)
+{
+	struct outcome with = { 0 }, without = { 0 };
+	const char *skip = fall_through(_metadata, self, h, true, &with);
+
+	if (skip)
+		SKIP(return, "%s: %s", skip, strerror(errno));
+	skip = fall_through(_metadata, self, h, false, &without);
+	if (skip)
+		return;
+	ksft_print_msg("MADV_COLLAPSE: takeover=1: %s, %s%s; takeover=0: %s, %s%s\n",
+		       strerror(with.err), with.pmd ? "PMD" : "PTEs", with.moved ? " (moved)" : "",
+		       strerror(without.err), without.pmd ? "PMD" : "PTEs",
+		       without.moved ? " (moved)" : "");
+	/* not collapsed by the module, in place or otherwise */
+	ASSERT_EQ(0, with.taken);
+	ASSERT_FALSE(with.pmd && !with.moved);
+	/*
+	 * The kernel refuses a held page before it allocates: the same answer
+	 * both times. An mlocked range it copies, where it finds a free block.
+	 */
+	if (h == H_MLOCK)
+		return;
+	ASSERT_EQ(without.err, with.err);
+	ASSERT_EQ(without.pmd, with.pmd);
+	ASSERT_EQ(without.moved, with.moved);
+}
+
+TEST_F(to, vmspliced_page_is_the_kernels)
+{
+	same_as_the_kernel(_metadata, self, H_VMSPLICE);
+}
+
+TEST_F(to, pinned_page_is_the_kernels)
+{
+	same_as_the_kernel(_metadata, self, H_PIN);
+}
+
+TEST_F(to, uffd_wp_page_is_the_kernels)
+{
+	same_as_the_kernel(_metadata, self, H_UFFD_WP);
+}
+
+TEST_F(to, mlocked_vma_is_the_kernels)
+{
+	same_as_the_kernel(_metadata, self, H_MLOCK);
 }
 
 struct loop_arg {

@@ -96,10 +96,13 @@ boot() {
 	fi
 	if [ "$mode" = demo ]; then
 		# vm/guest/demo.sh: both requests (split, collapse) written and
-		# answered, the target process seen to the end
+		# answered, the target process seen to the end; the churned one
+		# recovered in place and intact
 		[ "$(grep -c '^THP-DEMO:   write ok, result:' "$blog")" -ge 2 ] &&
 			! grep -q '^THP-DEMO:   write failed' "$blog" &&
-			grep -q '^THP-DEMO: target exited with' "$blog"
+			grep -q '^THP-DEMO: target exited with' "$blog" &&
+			grep -q '^THP-DEMO: recovered in place' "$blog" &&
+			grep -q '^THP-DEMO: churned target exited with 0 (contents intact)' "$blog"
 		verdict $? "$prefix/demo-steps"
 	fi
 
