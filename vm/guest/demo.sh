@@ -101,7 +101,7 @@ khd=/sys/kernel/mm/transparent_hugepage/khugepaged
 	heads1=$(sed -n 's/HEADS=//p' /tmp/churn.out | tail -n 1)
 	c1=$(copies)
 	echo "after $((t / 10)).$((t % 10)) s: AnonHugePages $(anon_kb "$pid" "$a") kB, head PFNs:$heads1"
-	echo "  2 MiB copies made by khugepaged (thp_collapse_alloc): $((c1 - c0))"
+	echo "  PMD-size copies made by khugepaged (thp_collapse_alloc): $((c1 - c0))"
 	grep -E '^takeover_(calls|taken|raced) ' $d/stats | sed 's/^/  /'
 	if [ "$(anon_kb "$pid" "$a")" = $((n * pmd_kb)) ] && [ "$heads1" = "$heads0" ] &&
 	   [ "$c1" = "$c0" ]; then
