@@ -1129,7 +1129,10 @@ TEST(stats_lines_in_order)
 		"uprobe_hooks_installed", "uprobe_ranges", "uprobe_split", "uprobe_restored",
 		"uprobe_kernel_recollapsed", "uprobe_enqueued", "autoscan_rounds",
 		"autoscan_passes", "autoscan_processes", "autoscan_found", "autoscan_contended",
-		"source_autoscan",
+		"source_autoscan", "takeover_calls", "takeover_taken", "takeover_raced",
+		"takeover_passed_order", "takeover_passed_vma", "takeover_passed_table",
+		"takeover_passed_ptes", "takeover_passed_folio", "takeover_passed_shared",
+		"takeover_passed_refs", "takeover_inflight",
 	};
 	char buf[8192], *line, *save = NULL;
 	size_t i = 0;
